@@ -1,0 +1,11 @@
+// Placeholder until its issue lands: the subcommand exists so that main links.
+#include "app/commands.h"
+#include "sim/errors.h"
+
+namespace ms {
+
+int cmdRender(int, char**) {
+  throw UserError("'cmd_render' is not built yet");
+}
+
+}  // namespace ms

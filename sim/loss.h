@@ -1,0 +1,109 @@
+// The loss library: every loss of the lecture notes as a forward/backward pair with hand-derived gradients.
+//
+// Shapes (llm.c style, written beside each argument):
+//   H  (n,d)  embeddings as the network outputs them (raw, not normalised)
+//   W  (K,d)  class weights as stored (raw); for center-type losses these are the centres
+//   y  (n)    labels in 0..K-1
+// Every loss returns the mean over the batch and ACCUMULATES NOTHING: dH and dW are overwritten.
+// Normalisation, where a loss uses it, is part of the loss, so gradients flow through it.
+// Precision: double throughout (see README, "Numerics").
+//
+// The classifier-type losses also expose their decision rule (targetLogit/otherLogit/testLogit) so that the
+// renderer, the metrics and the theory panel draw boundaries and margins from the same definitions the
+// gradient uses.
+#pragma once
+#include <Eigen/Dense>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ms {
+
+using Mat = Eigen::MatrixXd;  // column-major, (rows, cols) as in the shape comments
+using Vec = Eigen::VectorXd;
+
+enum class ParamKind { Real, Integer, Bool, Choice, Vector };
+
+struct ParamSpec {
+  std::string name;                  // e.g. "m", "s", "variant", "class_weights"
+  ParamKind kind = ParamKind::Real;  //
+  double def = 0;                    // default (Choice: index into choices; Bool: 0/1; Vector: fill value)
+  double lo = 0, hi = 0;             // allowed closed range (Real/Integer); the app's sliders use it
+  std::vector<std::string> choices;  // Choice only
+  std::string help;                  // one line: what it does
+};
+
+enum class LossFamily { Softmax, NormalisedSoftmax, AngularMargin, Centre, Metric };
+
+struct LossSpec {
+  std::string name;                  // contract name, e.g. "am-softmax"
+  std::vector<std::string> aliases;  // e.g. {"cosface"}
+  LossFamily family = LossFamily::Softmax;
+  std::vector<ParamSpec> params;
+  std::string formula;        // plain text (unicode allowed), one line
+  std::string paper;          // "Deng et al. 2019, ArcFace, CVPR, eq. (3)"
+  bool needs_weights = true;  // false for contrastive, triplet, tse, tpe, marginal
+  bool has_margin = false;    // training rule differs from the test rule
+};
+
+// Parameter values. Scalars (Real, Integer, Bool, Choice as index) live in `values`, Vector params
+// ("bias", "class_weights") in `vectors`. Missing entries mean "the catalogue default".
+struct LossParams {
+  std::map<std::string, double> values;
+  std::map<std::string, std::vector<double>> vectors;
+};
+
+// The catalogue, in display order.
+const std::vector<LossSpec>& lossCatalogue();
+// Finds a loss by name or alias; throws UserError naming the valid names when unknown.
+const LossSpec& findLoss(const std::string& name_or_alias);
+// Value of a scalar parameter (given or default). Asserts the parameter exists in the spec.
+double paramValue(const LossSpec& spec, const LossParams& p, const std::string& name);
+// Checks names, ranges, integer-ness, vector lengths (K); throws UserError naming key, value and range.
+void validateParams(const LossSpec& spec, const LossParams& p, int K);
+
+// State a loss keeps between steps; owned by the trainer, updated by lossForwardBackward where the loss
+// defines an update (AdaCos's s) and by the trainer where the paper defines one (centre updates).
+struct LossState {
+  double lambda = 0;      // current L-Softmax/A-Softmax lambda (the trainer anneals it)
+  double s = -1;          // learnable/adaptive scale in use (NormFace learn_s, AdaCos); <0: use params
+  double alpha = -1;      // learnable L2-softmax alpha in use; <0: use params
+  int64_t iteration = 0;  //
+};
+
+// Reused buffers so that a warm call performs no heap allocation.
+struct LossWorkspace {
+  Mat a, b, c;  // free for the implementation
+  Vec u, v;
+  std::vector<int> idx;
+};
+
+// Extra outputs for the trainer.
+struct LossAux {
+  double dscale = 0;  // d loss / d (learnable s or alpha), when learn_s / learn_alpha
+  Mat dcentres;       // (K,d) for losses that use centres beyond W (center-invariant, range)
+};
+
+// loss = mean over the batch. dH (n,d) and dW (K,d) are overwritten (dW ignored when W is null).
+double lossForwardBackward(const LossSpec& spec, const LossParams& p, LossState& state,
+                           const Mat& H,               // (n,d)
+                           const Mat* W,               // (K,d) or null for metric losses
+                           const std::vector<int>& y,  // (n)
+                           Mat& dH,                    // (n,d)
+                           Mat* dW,                    // (K,d) or null
+                           LossWorkspace& ws, LossAux* aux = nullptr);
+
+// Decision rule of classifier-type losses, per class j, from the angle's cosine and the two norms.
+// testLogit:   the score used at test time (no margin).
+// targetLogit: the training-time logit of class j when j is the true class (margin applied, at state.lambda).
+// otherLogit:  the training-time logit of class j when j is not the true class.
+// Class c "claims" a point when targetLogit_c > max_{j!=c} otherLogit_j; where no class claims it lies in a
+// margin band. For metric losses these fall back to the cosine.
+double testLogit(const LossSpec&, const LossParams&, const LossState&, int j, double cos_t, double hnorm,
+                 double wnorm);
+double targetLogit(const LossSpec&, const LossParams&, const LossState&, int j, double cos_t, double hnorm,
+                   double wnorm);
+double otherLogit(const LossSpec&, const LossParams&, const LossState&, int j, double cos_t, double hnorm,
+                  double wnorm);
+
+}  // namespace ms
