@@ -48,3 +48,23 @@ struct Metrics {
 };
 
 }  // namespace ms
+
+namespace ms {
+
+// Everything computeMetrics needs; pointers are borrowed for the call.
+struct MetricsInput {
+  const LossSpec* spec = nullptr;      // active loss (decision rule for the lemma)
+  const LossParams* params = nullptr;  //
+  const LossState* state = nullptr;    // lambda for the effective margin
+  const Mat* train = nullptr;          // (n,d) embeddings of training points
+  const std::vector<int>* train_labels = nullptr;
+  const Mat* test = nullptr;  // (m,d) embeddings of test points (held-out classes included)
+  const std::vector<int>* test_labels = nullptr;
+  const Mat* weights = nullptr;      // (K,d) class weights, or class centres for metric losses
+  std::vector<int> holdout_classes;  // labels never trained on (open-set evaluation)
+  uint64_t seed = 1;                 // pair sampling
+};
+
+Metrics computeMetrics(const MetricsInput& in);
+
+}  // namespace ms
