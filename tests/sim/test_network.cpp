@@ -1,0 +1,114 @@
+// The MLP and free-embedding backward passes against central finite differences of the forward pass, for
+// relu and tanh and 0..4 hidden layers. A wrong transpose, missing bias gradient or activation derivative
+// makes the relative error O(1), far above the 1e-6 allowed.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "sim/network.h"
+
+namespace ms {
+namespace {
+
+// L = sum(H .* G) so that dH = G.
+double lossOf(const MlpLayout& L, const std::vector<double>& p, const RowMat& X, const Mat& G) {
+  MlpCache c;
+  Mat H;
+  mlpForward(L, p.data(), X, c, H);
+  return (H.array() * G.array()).sum();
+}
+
+void checkMlp(const std::vector<int>& hidden, Activation act) {
+  Rng rng(7);
+  const int P = 3, d = 2, n = 5;
+  const MlpLayout L = mlpLayout(P, hidden, d, act, 4);  // offset 4: the layout must respect it
+  std::vector<double> p(L.offset + L.size, 0.0), g(p.size(), 0.0);
+  mlpInit(L, p.data(), rng);
+  for (Eigen::Index i = L.offset; i < Eigen::Index(p.size()); ++i) p[i] += 0.1 * rng.normal();  // biases too
+  RowMat X(n, P);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < P; ++j) X(i, j) = rng.normal();
+  Mat G(n, d);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < d; ++j) G(i, j) = rng.normal();
+  MlpCache c;
+  Mat H;
+  mlpForward(L, p.data(), X, c, H);
+  ASSERT_EQ(H.rows(), n);
+  ASSERT_EQ(H.cols(), d);
+  mlpBackward(L, p.data(), X, c, G, g.data());
+  for (Eigen::Index i = 0; i < L.offset; ++i) EXPECT_EQ(g[i], 0.0) << "wrote outside its slice";
+  double worst = 0;
+  for (Eigen::Index i = L.offset; i < Eigen::Index(p.size()); ++i) {
+    const double h = 1e-6, keep = p[i];
+    p[i] = keep + h;
+    const double lp = lossOf(L, p, X, G);
+    p[i] = keep - h;
+    const double lm = lossOf(L, p, X, G);
+    p[i] = keep;
+    const double fd = (lp - lm) / (2 * h);
+    worst = std::max(worst, std::abs(fd - g[i]) / std::max(1.0, std::abs(fd)));
+  }
+  EXPECT_LT(worst, 1e-6) << "hidden layers " << hidden.size();
+}
+
+TEST(Network, MlpGradientMatchesFiniteDifferencesRelu) {
+  for (auto h : std::vector<std::vector<int>>{{}, {4}, {4, 3}, {3, 4, 5}, {3, 3, 3, 3}})
+    checkMlp(h, Activation::Relu);
+}
+
+TEST(Network, MlpGradientMatchesFiniteDifferencesTanh) {
+  for (auto h : std::vector<std::vector<int>>{{}, {4}, {4, 3}, {3, 3, 3, 3}}) checkMlp(h, Activation::Tanh);
+}
+
+TEST(Network, BackwardAccumulates) {
+  Rng rng(3);
+  const MlpLayout L = mlpLayout(2, {3}, 2, Activation::Tanh, 0);
+  std::vector<double> p(L.size), g1(L.size, 0.0), g2(L.size, 0.0);
+  mlpInit(L, p.data(), rng);
+  RowMat X = RowMat::Random(4, 2);
+  Mat G = Mat::Random(4, 2), H;
+  MlpCache c;
+  mlpForward(L, p.data(), X, c, H);
+  mlpBackward(L, p.data(), X, c, G, g1.data());
+  mlpBackward(L, p.data(), X, c, G, g2.data());
+  mlpBackward(L, p.data(), X, c, G, g2.data());
+  for (size_t i = 0; i < g1.size(); ++i) EXPECT_NEAR(g2[i], 2 * g1[i], 1e-12);
+}
+
+TEST(Network, InitIsSeededAndScaled) {
+  const MlpLayout L = mlpLayout(100, {200}, 3, Activation::Relu, 0);
+  std::vector<double> a(L.size), b(L.size);
+  Rng r1(5), r2(5);
+  mlpInit(L, a.data(), r1);
+  mlpInit(L, b.data(), r2);
+  EXPECT_EQ(a, b);
+  // He: the first layer's weights have variance 2 / fan_in.
+  double s = 0;
+  for (Eigen::Index i = 0; i < 100 * 200; ++i) s += a[i] * a[i];
+  EXPECT_NEAR(s / (100 * 200), 2.0 / 100, 0.1 * 2.0 / 100);
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(a[L.b_off[0] + i], 0.0);
+}
+
+TEST(Network, FreeEmbeddingsGatherAndScatter) {
+  const int d = 3;
+  std::vector<double> E = {0, 1, 2, 3, 4, 5, 6, 7, 8}, dE(9, 0.0);
+  Mat H;
+  freeForward(E.data(), d, {2, 0, 2}, H);
+  EXPECT_EQ(H(0, 0), 6);
+  EXPECT_EQ(H(1, 2), 2);
+  Mat dH = Mat::Ones(3, d);
+  freeBackward(d, {2, 0, 2}, dH, dE.data());
+  EXPECT_EQ(dE[6], 2);  // row 2 was used twice
+  EXPECT_EQ(dE[0], 1);
+  EXPECT_EQ(dE[3], 0);
+}
+
+TEST(Network, FlopCount) {
+  const MlpLayout L = mlpLayout(784, {256, 256}, 3, Activation::Relu, 0);
+  const double mac = 256.0 * (784 * 256 + 256 * 256 + 256 * 3);
+  EXPECT_DOUBLE_EQ(mlpFlopsPerStep(L, 256), 2 * mac * 2 + 2 * 256.0 * (256 * 256 + 256 * 3));
+}
+
+}  // namespace
+}  // namespace ms
