@@ -13,6 +13,7 @@
 // gradient uses.
 #pragma once
 #include <Eigen/Dense>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -35,7 +36,34 @@ struct ParamSpec {
 
 enum class LossFamily { Softmax, NormalisedSoftmax, AngularMargin, Centre, Metric };
 
+// One id per catalogue entry, in catalogue order (switch on it instead of comparing names).
+enum class LossId {
+  Softmax,
+  WeightedSoftmax,
+  Focal,
+  ModifiedSoftmax,
+  LSoftmax,
+  ASoftmax,
+  L2Softmax,
+  NormFace,
+  CoCo,
+  AmSoftmax,
+  ArcFace,
+  Combined,
+  EnhancedAm,
+  AdaCos,
+  Center,
+  CenterInvariant,
+  Range,
+  Marginal,
+  Contrastive,
+  Triplet,
+  Tse,
+  Tpe
+};
+
 struct LossSpec {
+  LossId id = LossId::Softmax;
   std::string name;                  // contract name, e.g. "am-softmax"
   std::vector<std::string> aliases;  // e.g. {"cosface"}
   LossFamily family = LossFamily::Softmax;
@@ -65,24 +93,46 @@ void validateParams(const LossSpec& spec, const LossParams& p, int K);
 // State a loss keeps between steps; owned by the trainer, updated by lossForwardBackward where the loss
 // defines an update (AdaCos's s) and by the trainer where the paper defines one (centre updates).
 struct LossState {
-  double lambda = 0;      // current L-Softmax/A-Softmax lambda (the trainer anneals it)
+  double lambda = -1;     // current L-Softmax/A-Softmax lambda (trainer: annealedLambda); <0: param `lambda`
   double s = -1;          // learnable/adaptive scale in use (NormFace learn_s, AdaCos); <0: use params
   double alpha = -1;      // learnable L2-softmax alpha in use; <0: use params
   int64_t iteration = 0;  //
 };
 
-// Reused buffers so that a warm call performs no heap allocation.
+// L-Softmax/A-Softmax annealing (Liu et al. 2016, sec. 5): max(lambda_min, base (1 + gamma iter)^(-power)).
+// The trainer sets state.lambda to this before each step; eval-loss uses the `lambda` param as given.
+double annealedLambda(const LossSpec& spec, const LossParams& p, int64_t iteration);
+
+// Reused buffers so that a warm call performs no heap allocation (sizes only grow).
 struct LossWorkspace {
   Mat a, b, c;  // free for the implementation
   Vec u, v;
   std::vector<int> idx;
+  Mat xh, wh, z, g, dxh, dwh, cen, pair;  // unit features (n,d), unit weights (K,d), logits/grads (n,K) ...
+  Vec hn, wn, dhn, dwn, rw;               // norms (n), (K) and their gradients, per-row weights (n)
+  std::vector<int> cnt;                   // class counts (K)
 };
 
-// Extra outputs for the trainer.
+// Inputs that switch a loss to training mode, and extra outputs for the trainer.
 struct LossAux {
+  // --- inputs
+  // Joint supervision (center, center-invariant, range, marginal; Wen et al. 2016 eq. 5): when true the loss
+  // is softmax cross-entropy on W plus lambda times the term, and the term's centres come from `centres`.
+  // When false (eval-loss), the loss is the term alone and W holds the centres.
+  bool joint = false;
+  const Mat* centres = nullptr;  // (K,d) centres when joint; required for center, center-invariant, range
+  // --- outputs
   double dscale = 0;  // d loss / d (learnable s or alpha), when learn_s / learn_alpha
-  Mat dcentres;       // (K,d) for losses that use centres beyond W (center-invariant, range)
+  Mat dcentres;       // (K,d) when joint: gradient of lambda * (the centre terms other than the plain centre
+                      // term) w.r.t. the centres; zeros for center and marginal. See updateCentres.
+  Vec dbias;          // (K) softmax: gradient w.r.t. the `bias` param
 };
+
+// Training-time centre update of the centre-type losses, after lossForwardBackward with aux.joint:
+// Wen et al. 2016 Alg. 1, c_j <- c_j - alpha sum_{i:y_i=j} (c_j - H_i) / (1 + n_j), then for center-invariant
+// and range a gradient step of rate alpha on their centre terms, c <- c - alpha aux.dcentres.
+void updateCentres(const LossSpec& spec, const LossParams& p, const Mat& H,       // H (n,d)
+                   const std::vector<int>& y, const LossAux& aux, Mat& centres);  // centres (K,d)
 
 // loss = mean over the batch. dH (n,d) and dW (K,d) are overwritten (dW ignored when W is null).
 double lossForwardBackward(const LossSpec& spec, const LossParams& p, LossState& state,
@@ -105,5 +155,8 @@ double targetLogit(const LossSpec&, const LossParams&, const LossState&, int j, 
                    double wnorm);
 double otherLogit(const LossSpec&, const LossParams&, const LossState&, int j, double cos_t, double hnorm,
                   double wnorm);
+// The target-logit curve f(theta) of the theory panel: targetLogit at cos(theta), unit norms by default.
+double targetCurve(const LossSpec&, const LossParams&, const LossState&, double theta, double hnorm = 1,
+                   double wnorm = 1);
 
 }  // namespace ms
