@@ -1,0 +1,113 @@
+// Everything the desktop app shows and edits, as one plain struct passed by reference to the panel functions
+// (Dear ImGui examples style). Panels only change this struct; app/gui_frame.cpp turns the changes into
+// Worker Controls, screenshots and preset I/O, so the panels can be ticked in tests with no window and no
+// worker. Nothing here touches GL or a thread.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "render/renderer.h"
+#include "sim/config.h"
+#include "sim/snapshot.h"
+
+namespace ms {
+
+// One trained model as the UI sees it: the config being edited and what the worker last published.
+struct RunState {
+  Config config;                   // edited by the panels; pushed to the worker when `dirty`
+  bool dirty = false;              // config changed since the last push (applies at the next step, no reset)
+  SnapshotPtr snapshot;            // latest from the worker; null before the first one
+  ViewOptions view;                // how its embedding view is drawn
+  std::string error;               // last UserError from the worker (bad dataset, missing package)
+  uint64_t sent_version = 0;       // Controls version of the last push
+  double sent_time = 0;            // when it was pushed (seconds, app clock)
+  bool waiting_latency = false;    // a push whose first step has not been seen yet
+  std::vector<double> latency_ms;  // Controls change -> first snapshot reflecting it
+  bool sent_paused = false;        // what the worker was last told
+  double sent_speed = 0;
+};
+
+// A view on screen: which run and what kind, in ImGui display coordinates (logical pixels, y down).
+struct ViewSlot {
+  int run = 0;
+  ViewKind kind = ViewKind::Circle;
+  float x = 0, y = 0, w = 0, h = 0;
+};
+
+enum class ShotFormat { Png, Svg };
+
+struct ShotOptions {
+  int scale = 2;             // 1..8
+  bool transparent = false;  // else paper (white)
+  ShotFormat format = ShotFormat::Png;
+  std::string out_dir = ".";  // where exports go
+};
+
+// Requests from panels and shortcuts, consumed once per frame by the frame driver.
+struct Requests {
+  bool reset = false;
+  int single_steps = 0;
+  bool screenshot = false;
+  bool regenerate = false;  // new data seed
+  std::string load_preset;  // path to load
+  std::string save_preset;  // path to save
+  bool save_overwrite_ok = false;
+  bool toggle_fullscreen = false;
+  bool start_compare = false;  // turn comparison mode on or off (flag in AppState)
+};
+
+struct AppState {
+  RunState run[2];       // run[1] is used in comparison mode only
+  bool compare = false;  // two losses side by side, same data and seed
+  bool paused = false;
+  double max_steps_per_second = 0;  // 0 = unlimited
+  bool dim3 = false;                // mirrors run[0].config.dim == 3; the 2-D/3-D switch
+
+  // Presentation
+  bool show_panels = true;
+  float ui_scale = 1.0f;
+  bool fullscreen = false;
+  bool show_input_view = true;
+  float font_base = 1.0f;   // FontGlobalScale at UI scale 1 (the app loads its font at 2x for sharp scaling)
+  float applied_scale = 0;  // UI scale the style was last built for
+  std::vector<ViewSlot> views;  // laid out by frame(), drawn by the GL side
+
+  // Presets
+  std::string preset_name = "default";  // used in export file names
+  std::string preset_title, preset_description;
+  std::vector<std::string> preset_files;  // found in the asset directory
+  std::string asset_dir;
+  std::string save_path = "my_preset.json";
+  bool confirm_overwrite = false;  // a save that would overwrite waits for a yes
+
+  ShotOptions shot;
+  Requests req;
+
+  // Messages for the user (shown in the status bar / banner); the newest first.
+  std::string status;      // informational, e.g. "saved /tmp/x.png"
+  std::string error;       // red banner: bad preset, I/O failure
+  double status_time = 0;  // when status was set
+
+  // Hover
+  std::string hover_text;  // tooltip contents for the point under the mouse
+
+  // Tests: panels record their widgets' screen rectangles (x0, y0, x1, y1) by label so they can be clicked.
+  bool record_items = false;
+  std::map<std::string, std::array<float, 4>> items;
+
+  // Frame timing shown in the Training panel (ms)
+  std::deque<float> frame_ms;
+  double now = 0;  // app clock in seconds, set by the frame driver
+};
+
+// Helpers the panels and the frame driver share.
+inline void setStatus(AppState& s, const std::string& text) {
+  s.status = text;
+  s.status_time = s.now;
+}
+
+}  // namespace ms

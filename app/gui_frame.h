@@ -1,0 +1,52 @@
+// The desktop app's loop body. frame() builds one ImGui frame (NewFrame .. Render): shortcuts, layout,
+// panels, overlays, then it turns the panels' edits into Worker Controls, preset I/O and screenshots. It
+// needs no window: tests create an ImGui context, set io.DisplaySize and tick it N times, with or without
+// workers. The GL side (drawing the views into the framebuffer under the UI) is in gui_main.cpp.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "app/app_state.h"
+#include "render/renderer.h"
+#include "sim/worker.h"
+
+namespace ms {
+
+// The live objects the frame drives. Any may be null: no worker (tests, bad initial config), no renderer
+// (tests, no GL) -- the UI still runs and says what is missing.
+struct Session {
+  std::unique_ptr<Worker> worker[2];
+  std::unique_ptr<Renderer> renderer[2];
+  bool use_workers = true;  // tests may switch off worker creation entirely
+};
+
+// Key codes as the GLFW backend stores them in io.KeysDown (GLFW_KEY_*), so tests can press them.
+enum : int {
+  kKeySpace = 32,
+  kKeyPeriod = 46,
+  kKeyH = 72,
+  kKeyR = 82,
+  kKeyS = 83,
+  kKeyEscape = 256,
+  kKeyTab = 258,
+  kKeyF11 = 300
+};
+
+// Sets up the state for a config (the first scene) and starts run 0's worker. Errors land in s.error.
+void initApp(AppState& s, Session& sess, const Config& config, const std::string& asset_dir);
+// One frame. Call between the backends' NewFrame calls and the draw-data render.
+void frame(AppState& s, Session& sess);
+
+// Preset I/O used by frame() (and tests): load applies the file on top of a default Config and changes
+// nothing when the file is bad (s.error names the problem); save never overwrites without `overwrite_ok`.
+bool loadPreset(AppState& s, Session& sess, const std::string& path);
+bool savePreset(AppState& s, const std::string& path, bool overwrite_ok);
+// The file a screenshot goes to: <dir>/<preset>-<YYYYmmdd-HHMMSS><suffix>.<ext>, never an existing file.
+std::string screenshotPath(const AppState& s, const std::string& suffix, const std::string& ext);
+// Finds the asset directory: MS_ASSET_DIR if it holds presets, else ../assets next to the executable.
+std::string findAssetDir(const std::string& exe_path);
+
+// Point under the mouse (screen position of point i of a view), shared by the tooltip and the placeholder.
+bool projectPoint(const AppState& s, const ViewSlot& v, const Snapshot& snap, int i, float& px, float& py);
+
+}  // namespace ms

@@ -1,0 +1,113 @@
+// Line plots with ImGui draw lists; see gui_plot.h. Long series are decimated to about one vertex per pixel
+// so that a 10^5-step loss history costs the same per frame as a short one.
+#include "app/gui_plot.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace ms {
+
+ImU32 seriesColor(int i, float alpha) {
+  // Tableau 10: distinguishable and familiar from paper figures.
+  static const unsigned kRgb[10] = {0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2, 0x59a14f,
+                                    0xedc948, 0xb07aa1, 0xff9da7, 0x9c755f, 0xbab0ac};
+  const unsigned c = kRgb[((i % 10) + 10) % 10];
+  return IM_COL32((c >> 16) & 255, (c >> 8) & 255, c & 255, (int)(alpha * 255));
+}
+
+bool plotLines(const char* id, const std::vector<PlotSeries>& series, const PlotOptions& opt) {
+  ImGui::PushID(id);
+  const float scale = ImGui::GetFontSize() / 13.0f;
+  const float w = std::max(50.0f, ImGui::GetContentRegionAvail().x);
+  const float h = opt.height * scale;
+  const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  ImGui::InvisibleButton("plot", ImVec2(w, h));
+  const bool hovered = ImGui::IsItemHovered();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 p1(p0.x + w, p0.y + h);
+  dl->AddRectFilled(p0, p1, IM_COL32(20, 22, 28, 255));
+  dl->AddRect(p0, p1, IM_COL32(90, 90, 100, 255));
+
+  float y0 = opt.y0, y1 = opt.y1;
+  if (opt.autoscale) {
+    y0 = INFINITY;
+    y1 = -INFINITY;
+    for (const auto& s : series)
+      for (float v : s.y)
+        if (std::isfinite(v)) {
+          y0 = std::min(y0, v);
+          y1 = std::max(y1, v);
+        }
+    if (!(y0 <= y1)) y0 = 0, y1 = 1;
+    if (y1 - y0 < 1e-6f) y0 -= 0.5f, y1 += 0.5f;
+    const float pad = 0.05f * (y1 - y0);
+    y0 -= pad;
+    y1 += pad;
+  }
+  const float left = p0.x + 2, right = p1.x - 2, top = p0.y + 2, bottom = p1.y - 2;
+  auto toY = [&](float v) { return bottom - (v - y0) / (y1 - y0) * (bottom - top); };
+  // Quarter grid lines for orientation.
+  for (int g = 1; g < 4; ++g) {
+    const float gy = top + g * (bottom - top) / 4;
+    dl->AddLine(ImVec2(left, gy), ImVec2(right, gy), IM_COL32(60, 60, 70, 255));
+  }
+  if (std::isfinite(opt.hline) && opt.hline > y0 && opt.hline < y1)
+    dl->AddLine(ImVec2(left, toY(opt.hline)), ImVec2(right, toY(opt.hline)), IM_COL32(140, 140, 150, 255));
+
+  dl->PushClipRect(p0, p1, true);
+  std::vector<ImVec2> pts;
+  for (const auto& s : series) {
+    const int n = (int)s.y.size();
+    if (n < 1) continue;
+    const int cols = std::max(2, (int)(right - left));
+    const int stride = std::max(1, n / cols);
+    pts.clear();
+    for (int i = 0; i < n; i += stride) {
+      // Within a decimation bucket keep the last finite value: curves end where the data ends.
+      const float v = s.y[std::min(n - 1, i + stride - 1)];
+      if (!std::isfinite(v)) continue;
+      const float fx = n > 1 ? (float)std::min(n - 1, i + stride - 1) / (n - 1) : 0.5f;
+      pts.push_back(ImVec2(left + fx * (right - left), toY(v)));
+    }
+    if (s.dashed) {
+      for (size_t i = 1; i < pts.size(); i += 2) dl->AddLine(pts[i - 1], pts[i], s.color, 1.5f * scale);
+    } else if (pts.size() >= 2) {
+      dl->AddPolyline(pts.data(), (int)pts.size(), s.color, 0, 1.5f * scale);
+    }
+  }
+  dl->PopClipRect();
+
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3g", y1);
+  dl->AddText(ImVec2(left + 2, top), IM_COL32(170, 170, 180, 255), buf);
+  std::snprintf(buf, sizeof buf, "%.3g", y0);
+  dl->AddText(ImVec2(left + 2, bottom - ImGui::GetFontSize()), IM_COL32(170, 170, 180, 255), buf);
+
+  if (hovered) {
+    const float fx = std::clamp((ImGui::GetIO().MousePos.x - left) / (right - left), 0.0f, 1.0f);
+    dl->AddLine(ImVec2(left + fx * (right - left), top), ImVec2(left + fx * (right - left), bottom),
+                IM_COL32(200, 200, 200, 120));
+    ImGui::BeginTooltip();
+    ImGui::Text("%s %.4g", opt.x_label, opt.x0 + fx * (opt.x1 - opt.x0));
+    for (const auto& s : series) {
+      if (s.y.empty()) continue;
+      const int i = (int)std::lround(fx * (s.y.size() - 1));
+      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(s.color), "%s: %.4g", s.label.c_str(), s.y[i]);
+    }
+    ImGui::EndTooltip();
+  }
+  if (opt.legend) {
+    bool first = true;
+    for (const auto& s : series) {
+      if (!first) ImGui::SameLine();
+      first = false;
+      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(s.color), "%s%s", s.dashed ? "- - " : "-- ",
+                         s.label.c_str());
+    }
+  }
+  ImGui::PopID();
+  return hovered;
+}
+
+}  // namespace ms
