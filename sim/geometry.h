@@ -1,0 +1,62 @@
+// The geometric and evaluation measures behind computeMetrics (sim/metrics.h), one function per figure so
+// that tests can feed constructed configurations with known answers.
+//
+// Shapes: H (n,d) embeddings as the network outputs them, y (n) labels >= 0, W (K,d) class weights.
+// All angles are returned in degrees; anything undefined is NaN.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "sim/metrics.h"
+
+namespace ms {
+
+// Unit mean direction of each label 0..C-1: normalise every sample, average per class, normalise again
+// (the "class direction" of the SphereFace analysis). Rows of empty classes are NaN.
+Mat classDirections(const Mat& H,                       // (n,d)
+                    const std::vector<int>& y, int C);  // -> (C,d)
+
+// Intra-/inter-class angles, per-sample nearest other class, separability (sim/metrics.h AngleMetrics).
+// C = number of labels; W (K,d) may be null (weight_min_deg is then NaN).
+AngleMetrics angleMetrics(const Mat& H, const std::vector<int>& y, int C, const Mat* W);
+
+// Verification over pairs of rows of U (unit rows, (n,d) row-major floats): every pair when there are at most
+// max_pairs, else max_pairs pairs (i,j), i != j, drawn uniformly with an Rng seeded by `seed`. Scores are
+// cosines. pos_hist/neg_hist (may be null) receive the normalised angle histograms of the pairs (bins over
+// 0..180 deg). `sampled` reports whether pairs were drawn.
+PairVerification verifyPairs(const std::vector<float>& U, int n, int d, const std::vector<int>& y,
+                             int64_t max_pairs, uint64_t seed, int bins, std::vector<float>* pos_hist,
+                             std::vector<float>* neg_hist, bool* sampled);
+
+// The ROC figures from scores and labels (positive = same class); exposed for tests. Ties are one operating
+// point. TAR@FAR f is the highest TAR among operating points with FAR <= f; EER is where the piecewise-linear
+// ROC crosses FAR = FRR; best accuracy is the best (TP + TN) / pairs over thresholds between distinct scores.
+PairVerification rocFromScores(const std::vector<float>& scores, const std::vector<uint8_t>& positive,
+                               int bins, std::vector<float>* pos_hist, std::vector<float>* neg_hist);
+
+// Identification: for every class c in `classes`, the gallery is the unit mean direction of the first half
+// (rounded up) of its samples in a seeded shuffle; the probes are the rest; a probe is right when its
+// nearest gallery (highest cosine, among `classes` only) is its own class. Returns the fraction right
+// (NaN when there are no probes). Classes with fewer than 2 samples are left out.
+double identificationAccuracy(const Mat& H, const std::vector<int>& y, const std::vector<int>& classes,
+                              uint64_t seed);
+
+// Neural collapse (Papyan, Han and Donoho 2020, PNAS, fig. 6-7 definitions) over classes 0..K-1 that have
+// samples. With unit_features the rows of H are normalised first.
+//   NC1 = tr(Sigma_W Sigma_B^+) / K
+//   NC2 equinorm = std_c |mu_c - mu_G| / mean_c |mu_c - mu_G|
+//   NC2 equiangular = sqrt(mean_{c<c'} (cos(M_c, M_c') + 1/(K-1))^2)   (RMS deviation from the simplex angle)
+//   NC3 = || W / ||W||_F - M / ||M||_F ||_F, M (K,d) the centred class means
+// mu_G is the mean of the class means (Papyan's balanced-case global mean). W may be null (NC3 NaN).
+NeuralCollapse neuralCollapse(const Mat& H, const std::vector<int>& y, int K, const Mat* W,
+                              bool unit_features);
+
+// Bounds of the notes at the current K, d, scale s and probability P (see Bounds in sim/metrics.h).
+// s <= 0 or NaN means "this loss has no scale". W may be null.
+Bounds marginBounds(int K, int d, double s, double P, const Mat* W);
+
+// NormFace's lower bound on the normalised softmax loss, ln(1 + (K-1) e^{-K s/(K-1)}) (Wang et al. 2017,
+// Proposition 2), reached when the unit features sit on their unit class weights forming a regular simplex.
+double normfaceLowerBound(int K, double s);
+
+}  // namespace ms
