@@ -45,6 +45,14 @@ struct Config {
   int batch = 256;
   int steps = 2000;
   uint64_t seed = 1;
+
+  // --- display (what snapshots carry; no effect on training)
+  int display_points = 0;  // embeddings per snapshot, train + test; 0 = auto (10,000, or 2,000 for P > 64)
+  int grid = 96;           // input-space class map resolution (2-D inputs), 0 = off
 };
+
+// Checks every field (names and ranges) except the loss parameters, which need K (validateParams).
+// Throws UserError naming the key, the value and what is allowed.
+void validateConfig(const Config& c);
 
 }  // namespace ms

@@ -41,6 +41,14 @@ struct Snapshot {
   std::vector<uint8_t> grid_class;  // (grid_h, grid_w)
   std::vector<float> grid_conf;     // (grid_h, grid_w) max softmax probability
   std::vector<float> loss_history, train_acc_history, test_acc_history;
+  int history_stride = 1;  // training steps per loss/train-accuracy history entry (doubles as it fills)
+  int64_t test_history_step0 = 0;        // test_acc_history: one entry per metrics refresh
+  int K_all = 0;                         // trained + held-out classes; labels >= K are held out (test only)
+  std::vector<std::string> class_names;  // (K_all)
+  int input_dim = 2;
+  double lr = 0;                   // learning rate in use (after the schedule)
+  double control_latency_ms = -1;  // last Controls change -> first step using it (worker); -1: none yet
+  int64_t metrics_step = -1;       // step at which metrics, grid and test accuracy were computed
   double loss_value = 0, train_accuracy = 0, test_accuracy = 0, steps_per_second = 0;
   Metrics metrics;
   bool diverged = false;

@@ -3,6 +3,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "sim/config.h"
 #include "sim/snapshot.h"
@@ -30,7 +31,28 @@ class Trainer {
   const Config& config() const;
 
   // An immutable picture of the current state; metrics are computed when with_metrics.
+  // The embeddings are those of a display subset (see Config::display_points); the class map over the input
+  // grid, the test accuracy and the metrics are recomputed when with_metrics and reused from the last such
+  // call otherwise (they cost far more than a step).
   SnapshotPtr snapshot(bool with_metrics, uint64_t controls_version = 0) const;
+
+  // Embeddings and accuracies of ALL points (not the display subset), for `train --save-embeddings` and the
+  // final metrics. Free models have no test embeddings (test is empty, test_accuracy NaN).
+  struct Evaluation {
+    Mat train, test;  // (n,d), (m,d)
+    std::vector<int> train_labels, test_labels;
+    double train_accuracy = 0, test_accuracy = 0;  // test: trained classes only
+  };
+  Evaluation evaluate() const;
+
+  // Floating-point operations of one training step of the network (forward + backward, batch as set).
+  double flopsPerStep() const;
+  // The rate shown in snapshots; the worker and the command line set their own wall-clock measurement.
+  void setStepsPerSecond(double sps);
+  // Latency of the last Controls change to the first step that used it, shown in snapshots (worker).
+  void setControlLatencyMs(double ms);
+  int inputDim() const;
+  int classes() const;  // K (trained classes)
 
  private:
   struct Impl;
