@@ -99,6 +99,11 @@ struct AppState {
   bool record_items = false;
   std::map<std::string, std::array<float, 4>> items;
 
+  // Counters of processed requests (shown nowhere; tests and the report read them).
+  int64_t single_steps_sent = 0;
+  int64_t resets_sent = 0;
+  int64_t screenshots_taken = 0;
+
   // Frame timing shown in the Training panel (ms)
   std::deque<float> frame_ms;
   double now = 0;  // app clock in seconds, set by the frame driver

@@ -179,6 +179,7 @@ void panelData(AppState& s) {
     c.seed = (uint64_t)std::max(0, seed);
     r.dirty = true;
   }
+  noteItem(s, "seed");
   if (ImGui::Button("Regenerate")) s.req.regenerate = true;
   noteItem(s, "Regenerate");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("new seed: new data and a fresh model");
@@ -265,7 +266,7 @@ void panelLoss(AppState& s, int which) {
         double v = curParam(r, *spec, p.name);
         // Wide positive ranges (s up to 1000, lambda from 1e-3) get a log slider so small values stay
         // reachable.
-        const bool log = p.lo > 0 && p.hi / p.lo >= 100;
+        const bool log = (p.lo > 0 && p.hi / p.lo >= 100) || (p.lo == 0 && p.hi >= 100);
         if (sliderDouble(p.name.c_str(), &v, p.lo, p.hi, log)) {
           r.config.params.values[p.name] = std::clamp(v, p.lo, p.hi);
           r.dirty = true;
