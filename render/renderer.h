@@ -25,7 +25,9 @@ struct ViewOptions {
   bool show_boundaries = true;     // test-time boundaries
   bool show_margins = true;        // training-time margin boundaries and bands
   bool show_annotations = false;   // angles, theory vs measured margin
-  bool show_test = true;           // test points (hollow in the input view)
+  bool show_test = true;           // test points (drawn hollow)
+  bool show_legend = true;         // loss, parameters, step and accuracy; class swatches
+  bool lighting = true;            // sphere shading (off: flat region colours, used by the pixel tests)
   float point_size = 6.0f;         // pixels at scale 1
   float yaw = 0.6f, pitch = 0.35f, zoom = 1.0f;  // sphere camera
 };

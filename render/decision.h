@@ -1,0 +1,62 @@
+// The active loss's decision rule on the unit circle/sphere, evaluated through sim/loss.h's testLogit,
+// targetLogit and otherLogit so that every view draws the same boundaries the gradient trains.
+//
+// A direction x (unit) has cos t_j = <x, w_j/|w_j|> to each class weight. At test time class j wins where its
+// testLogit is largest. At training time the winner c "claims" x when targetLogit_c > max_{j!=c}
+// otherLogit_j; a direction the winner does not claim lies in a margin band. Only the test winner is asked to
+// claim: with a non-negative margin no other class can (targetLogit <= testLogit, otherLogit >= testLogit),
+// and the circle view and the sphere shader use this same definition.
+#pragma once
+#include <vector>
+
+#include "sim/loss.h"
+#include "sim/snapshot.h"
+
+namespace ms {
+
+struct DecisionRule {
+  const LossSpec* spec = nullptr;  // null: unknown loss or no weights; nothing to draw
+  LossParams params;
+  LossState state;
+  int K = 0, dim = 0;
+  std::vector<double> dirs;   // (K,dim) unit weight directions (zero row for a zero weight)
+  std::vector<double> wnorm;  // (K) real weight norms
+  double hnorm = 1;           // representative feature norm: median |h| of the displayed embeddings
+
+  bool valid() const { return spec != nullptr && K > 0; }
+  double test(int j, double c) const;
+  double target(int j, double c) const;
+  double other(int j, double c) const;
+  // Test winner for the cosines cos (K); *claimed says whether it also wins at training time.
+  int classify(const double* cos, bool* claimed) const;
+};
+
+DecisionRule makeDecisionRule(const Snapshot& s);
+
+// Tabulated per class over t in [0, pi] (n samples, uniform in angle): test, target and other logits
+// interleaved, (K, n, 3) row-major. The sphere shader interpolates this table instead of re-implementing
+// every loss in GLSL: the GPU then evaluates exactly sim/loss.h's functions, up to linear interpolation in
+// angle.
+std::vector<float> tabulateRule(const DecisionRule& r, int n);
+
+// The circle (d = 2): arcs in radians, [a0, a1) with 0 <= a0 < 2 pi and a0 < a1 <= a0 + 2 pi.
+struct CircleArc {
+  double a0 = 0, a1 = 0;
+  int cls = -1;
+};
+struct CircleEdge {
+  double angle = 0;    // radians in [0, 2 pi)
+  int a = -1, b = -1;  // classes on the counter-clockwise-before and after side (-1: margin band)
+};
+struct CircleDecision {
+  std::vector<CircleArc> regions;        // test-time winner arcs (cover the circle)
+  std::vector<CircleArc> bands;          // arcs the winner does not claim (margin bands)
+  std::vector<CircleEdge> boundaries;    // test-time boundaries (winner a -> b)
+  std::vector<CircleEdge> margin_edges;  // ends of claimed arcs: a = claiming class, b = -1, or reverse
+};
+// Samples the circle finely, then bisects each change of winner/claim to machine precision.
+CircleDecision analyseCircle(const DecisionRule& r, int samples = 4096);
+// Angle of a 2-D weight direction in [0, 2 pi).
+double weightAngle(const DecisionRule& r, int j);
+
+}  // namespace ms

@@ -1,0 +1,584 @@
+// Scene construction for every view. All sizes are "design pixels" times Scene::ui, so a figure exported at
+// 4x looks like the on-screen one, only sharper. World (y up) -> pixel (y down) mappings are written out
+// where they are built.
+#include "render/scene.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace ms {
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+constexpr double kTwoPi = 2 * kPi;
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+// 2-D world (y up) -> image pixels (y down): px = c + k (x, -y).
+struct Map2 {
+  float cx = 0, cy = 0, k = 1;
+  P2 operator()(double x, double y) const {
+    return {cx + k * static_cast<float>(x), cy - k * static_cast<float>(y)};
+  }
+  P2 polar(double r, double a) const { return (*this)(r * std::cos(a), r * std::sin(a)); }
+};
+
+Shape sector(const Map2& m, double r0, double r1, double a0, double a1, Rgba c, const char* role) {
+  Shape s;
+  s.kind = Shape::Kind::Fill;
+  s.colour = c;
+  s.role = role;
+  const int n = std::max(2, static_cast<int>(std::ceil((a1 - a0) / (kTwoPi / 720))));
+  if (r0 <= 0) {
+    s.pts.push_back(m(0, 0));
+    for (int i = 0; i <= n; ++i) s.pts.push_back(m.polar(r1, a0 + (a1 - a0) * i / n));
+  } else {  // annular sector: not star-shaped about one point, emitted as a fan about its centroid-ish point
+    const double am = 0.5 * (a0 + a1);
+    s.pts.push_back(m.polar(0.5 * (r0 + r1), am));
+    for (int i = 0; i <= n; ++i) s.pts.push_back(m.polar(r1, a0 + (a1 - a0) * i / n));
+    for (int i = n; i >= 0; --i) s.pts.push_back(m.polar(r0, a0 + (a1 - a0) * i / n));
+    s.pts.push_back(s.pts[1]);
+  }
+  return s;
+}
+
+Shape arcStroke(const Map2& m, double r, double a0, double a1, float width, Rgba c, const char* role) {
+  Shape s;
+  s.kind = Shape::Kind::Stroke;
+  s.colour = c;
+  s.width = width;
+  s.role = role;
+  const int n = std::max(2, static_cast<int>(std::ceil(std::fabs(a1 - a0) / (kTwoPi / 720))));
+  for (int i = 0; i <= n; ++i) s.pts.push_back(m.polar(r, a0 + (a1 - a0) * i / n));
+  return s;
+}
+
+Shape line(P2 a, P2 b, float width, Rgba c, const char* role, float dash = 0) {
+  Shape s;
+  s.kind = Shape::Kind::Stroke;
+  s.pts = {a, b};
+  s.width = width;
+  s.colour = c;
+  s.role = role;
+  s.dash = dash;
+  return s;
+}
+
+// Arrow from a to b in pixels with a filled head; z0/z1 depth at the ends when depth matters.
+void arrow(std::vector<Shape>& out, P2 a, P2 b, float width, Rgba c, float head, const char* role,
+           float z0 = 0, float z1 = 0, bool use_z = false) {
+  const float dx = b.x - a.x, dy = b.y - a.y;
+  const float len = std::sqrt(dx * dx + dy * dy);
+  if (len < 1e-3f) return;
+  const float ux = dx / len, uy = dy / len;
+  head = std::min(head, 0.6f * len);
+  const float t = (len - head * 0.85f) / len;
+  P2 base{a.x + dx * t, a.y + dy * t};
+  Shape shaft = line(a, base, width, c, role);
+  Shape tip;
+  tip.kind = Shape::Kind::Fill;
+  tip.colour = c;
+  tip.role = role;
+  P2 hb{b.x - ux * head, b.y - uy * head};
+  const float hw = head * 0.45f;
+  tip.pts = {b, {hb.x - uy * hw, hb.y + ux * hw}, {hb.x + uy * hw, hb.y - ux * hw}};
+  if (use_z) {
+    const float zb = z0 + (z1 - z0) * t, zh = z0 + (z1 - z0) * (len - head) / len;
+    shaft.z = {z0, zb};
+    tip.z = {z1, zh, zh};
+  }
+  out.push_back(std::move(shaft));
+  out.push_back(std::move(tip));
+}
+
+double angleDiff(double a, double b) {  // b - a wrapped to (-pi, pi]
+  double d = std::fmod(b - a, kTwoPi);
+  if (d > kPi) d -= kTwoPi;
+  if (d <= -kPi) d += kTwoPi;
+  return d;
+}
+
+std::string lossCaption(const Snapshot& s, const DecisionRule& r) {
+  std::string out = s.loss.empty() ? std::string("(no loss)") : s.loss;
+  if (r.spec) {
+    int shown = 0;
+    for (const ParamSpec& p : r.spec->params) {
+      if (p.kind != ParamKind::Real && p.kind != ParamKind::Integer) continue;
+      if (p.name != "s" && p.name != "m" && p.name != "m1" && p.name != "m2" && p.name != "m3" &&
+          p.name != "alpha" && p.name != "gamma" && p.name != "lambda")
+        continue;
+      if (shown++ >= 4) break;
+      double v = paramValue(*r.spec, s.params, p.name);
+      if (p.name == "s" && s.loss_state.s > 0) v = s.loss_state.s;
+      if (p.name == "alpha" && s.loss_state.alpha > 0) v = s.loss_state.alpha;
+      out += "   " + p.name + " = " + fmt("%.3g", v);
+    }
+    bool anneals = false;
+    for (const ParamSpec& p : r.spec->params) anneals |= p.name == "lambda_min";
+    if (anneals) out += "   λ = " + fmt("%.3g", s.loss_state.lambda);
+  }
+  return out;
+}
+
+void addCaption(Scene& sc, const Snapshot& s) {
+  const float u = sc.ui, pad = 14 * u, size = 15 * u;
+  sc.texts.push_back({pad, pad + size, lossCaption(s, sc.rule), size, sc.theme.foreground, 0});
+  std::string l2 = "step " + std::to_string(s.step) + "   d = " + std::to_string(s.dim) + "   train " +
+                   fmt("%.1f%%", 100 * s.train_accuracy) + "   test " + fmt("%.1f%%", 100 * s.test_accuracy);
+  sc.texts.push_back({pad, pad + size * 2.35f, l2, size * 0.85f, sc.theme.muted, 0});
+  // Class legend down the right edge: a swatch and the class index.
+  const int K = std::min(s.K, 40);
+  const float row = size * 1.35f, x = sc.width - pad - 2.2f * size;
+  for (int k = 0; k < K; ++k) {
+    const float y = pad + size + row * k;
+    Shape sw;
+    sw.kind = Shape::Kind::Fill;
+    sw.colour = classColour(k, s.K);
+    sw.role = "legend";
+    const float h = size * 0.7f;
+    sw.pts = {{x, y - h}, {x + h, y - h}, {x + h, y}, {x, y}};
+    sc.over.push_back(sw);
+    sc.texts.push_back({x + h + size * 0.35f, y, std::to_string(k), size * 0.85f, sc.theme.foreground, 0});
+  }
+}
+
+void addLemmaBlock(Scene& sc, const Snapshot& s) {
+  const float u = sc.ui, pad = 14 * u, size = 13 * u;
+  const size_t rows = std::min<size_t>(s.metrics.lemma.size(), 4);
+  for (size_t i = 0; i < rows; ++i) {
+    const LemmaRow& l = s.metrics.lemma[i];
+    std::string t = "W" + std::to_string(l.class_a) + "–W" + std::to_string(l.class_b) +
+                    ":  α = " + fmt("%.1f°", l.alpha_deg) + "   margin theory " +
+                    fmt("%.1f°", l.theory_margin_deg) + "   measured " + fmt("%.1f°", l.measured_margin_deg);
+    const float y = sc.height - pad - size * 1.4f * (rows - 1 - i);
+    sc.texts.push_back({pad, y, t, size, sc.theme.foreground, 0});
+  }
+}
+
+Rgba pointColour(int label, int K) {
+  return classColour(label, K);
+}
+
+// Robust extent of a cloud: the 98th percentile of the norms.
+double normPercentile(const std::vector<float>& v, int dim, double q) {
+  const size_t n = dim > 0 ? v.size() / dim : 0;
+  if (n == 0) return 1;
+  std::vector<double> norms(n);
+  for (size_t i = 0; i < n; ++i) {
+    double n2 = 0;
+    for (int k = 0; k < dim; ++k) n2 += double(v[i * dim + k]) * v[i * dim + k];
+    norms[i] = std::isfinite(n2) ? std::sqrt(n2) : 0;
+  }
+  const size_t at = std::min(n - 1, static_cast<size_t>(q * (n - 1)));
+  std::nth_element(norms.begin(), norms.begin() + at, norms.end());
+  return norms[at] > 0 ? norms[at] : 1;
+}
+
+// Embedding points: on the unit circle/sphere (or raw, times raw_scale), hollow when they are test points.
+PointLayer embeddingLayer(const Snapshot& s, const ViewOptions& v, bool raw, double raw_scale, float radius) {
+  PointLayer L;
+  L.role = raw ? "raw" : "points";
+  L.radius = radius;
+  L.alpha = raw ? 0.45f : 1.0f;
+  const int d = s.dim;
+  const size_t n = d > 0 ? s.embeddings.size() / d : 0;
+  L.pos.reserve(n * 3);
+  L.rgba.reserve(n);
+  L.hollow.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const bool test = i < s.is_test.size() && s.is_test[i];
+    if (test && !v.show_test) continue;
+    double p[3] = {0, 0, 0}, n2 = 0;
+    for (int k = 0; k < std::min(d, 3); ++k) p[k] = s.embeddings[i * d + k], n2 += p[k] * p[k];
+    const double norm = std::sqrt(n2);
+    if (!std::isfinite(norm)) continue;
+    const double f = raw ? raw_scale : (norm > 0 ? 1.0 / norm : 0.0);
+    for (int k = 0; k < 3; ++k) L.pos.push_back(static_cast<float>(p[k] * f));
+    L.rgba.push_back(packRgba(pointColour(i < s.labels.size() ? s.labels[i] : -1, s.K)));
+    L.hollow.push_back(test ? 1 : 0);
+  }
+  return L;
+}
+
+void set2dMatrix(Scene& sc, const Map2& m) {
+  std::fill(sc.model_to_px, sc.model_to_px + 16, 0.0f);
+  sc.model_to_px[0] = m.k;    // x -> px
+  sc.model_to_px[5] = -m.k;   // y -> py (down)
+  sc.model_to_px[12] = m.cx;  // translation column
+  sc.model_to_px[13] = m.cy;
+  sc.model_to_px[15] = 1;
+}
+
+// ------------------------------------------------------------------ circle and raw (d = 2)
+void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
+  const ViewOptions& v = sc.view;
+  const ThemeColours& th = sc.theme;
+  const float u = sc.ui;
+  const DecisionRule& r = sc.rule;
+  const bool show_raw = raw_view || v.show_raw;
+
+  // Raw features are shown at raw_scale so that the cloud's 98th percentile sits inside radius ~1.9 (circle
+  // view) or fills the view (raw view); the weights at true norm share that scale.
+  const double p98 = normPercentile(s.embeddings, s.dim, 0.98);
+  double wmax = 0;
+  for (double w : r.wnorm) wmax = std::max(wmax, w);
+  double raw_scale = 1, extent = 1.32;
+  if (raw_view) {
+    extent = std::max(1.2, 1.08 * std::max(p98, v.weights_true_norm ? wmax : 0.0));
+    raw_scale = 1;
+  } else if (show_raw || v.weights_true_norm) {
+    const double big = std::max(show_raw ? p98 : 0.0, v.weights_true_norm ? wmax : 0.0);
+    raw_scale = big > 1.9 ? 1.9 / big : 1.0;
+    extent = std::max(1.32, 1.08 * big * raw_scale);
+  }
+  Map2 m;
+  m.cx = sc.width * 0.5f;
+  m.cy = sc.height * 0.5f + 10 * u;
+  m.k = static_cast<float>((0.5 * std::min(sc.width, sc.height) - 24 * u) / extent);
+  set2dMatrix(sc, m);
+
+  const double r_reg = raw_view ? 2.0 * extent : 1.0;  // regions: the unit disk, or the whole plane
+  const double r_line = raw_view ? 2.0 * extent : 1.16;
+  CircleDecision cd;
+  if (r.valid() && r.dim == 2) cd = analyseCircle(r);
+
+  if (v.show_regions)
+    for (const CircleArc& a : cd.regions)
+      sc.under.push_back(
+          sector(m, 0, r_reg, a.a0, a.a1, withAlpha(classColour(a.cls, s.K), th.region_alpha), "region"));
+  if (v.show_margins)
+    for (const CircleArc& a : cd.bands) {
+      sc.under.push_back(sector(m, 0, r_reg, a.a0, a.a1, withAlpha(th.band, 0.16f), "band"));
+      Shape h = sector(m, 0, r_reg, a.a0, a.a1, withAlpha(th.band, 0.55f), "band-hatch");
+      h.hatch = true;
+      sc.under.push_back(h);
+    }
+  // Unit circle.
+  {
+    Shape c =
+        arcStroke(m, 1.0, 0, kTwoPi, 1.6f * u, withAlpha(th.foreground, raw_view ? 0.45f : 0.85f), "circle");
+    c.closed = true;
+    c.pts.pop_back();
+    sc.under.push_back(c);
+  }
+  if (v.show_boundaries)
+    for (const CircleEdge& e : cd.boundaries)
+      sc.under.push_back(line(m(0, 0), m.polar(r_line, e.angle), 1.8f * u, th.foreground, "boundary"));
+  if (v.show_margins)
+    for (const CircleEdge& e : cd.margin_edges) {
+      const int c = e.a >= 0 ? e.a : e.b;
+      if (e.a >= 0 && e.b >= 0) continue;  // claim to claim: coincides with a test boundary
+      sc.under.push_back(line(m(0, 0), m.polar(r_line, e.angle), 1.6f * u,
+                              mix(classColour(c, s.K), th.foreground, 0.25f), "margin", 7 * u));
+    }
+
+  // Points: raw cloud with faint lines to the projections, then the projections.
+  const float pr = 0.5f * v.point_size * u;
+  if (v.show_points) {
+    if (show_raw) {
+      PointLayer raw = embeddingLayer(s, v, true, raw_scale, pr * 0.8f);
+      if (!raw_view) {
+        Shape seg;
+        seg.kind = Shape::Kind::Segments;
+        seg.colour = withAlpha(th.muted, 0.22f);
+        seg.width = 0.8f * u;
+        seg.role = "raw-link";
+        for (size_t i = 0; i < raw.hollow.size(); ++i) {
+          const double x = raw.pos[i * 3], y = raw.pos[i * 3 + 1], n = std::hypot(x, y);
+          if (n <= 0) continue;
+          seg.pts.push_back(m(x, y));
+          seg.pts.push_back(m(x / n, y / n));
+        }
+        sc.under.push_back(std::move(seg));
+      } else {
+        raw.alpha = 1.0f;
+        raw.radius = pr;
+      }
+      sc.layers.push_back(std::move(raw));
+    }
+    if (!raw_view) sc.layers.push_back(embeddingLayer(s, v, false, 1, pr));
+  }
+
+  // Weight arrows: unit length by default (0.8 so the heads do not hide the points on the circle).
+  if (v.show_weights && r.valid())
+    for (int j = 0; j < r.K; ++j) {
+      if (r.wnorm[j] <= 0) continue;
+      const double a = weightAngle(r, j);
+      const double len = v.weights_true_norm || raw_view ? r.wnorm[j] * raw_scale : 0.8;
+      Rgba c = mix(classColour(j, s.K), th.foreground, 0.2f);
+      arrow(sc.over, m(0, 0), m.polar(len, a), 3.2f * u, c, 16 * u, "weight");
+      const P2 lp = m.polar(len, a);
+      const float off = 16 * u;
+      sc.texts.push_back({lp.x + off * float(std::cos(a)), lp.y - off * float(std::sin(a)) + 5 * u,
+                          "W" + std::to_string(j), 14 * u, c, 1});
+    }
+
+  if (v.show_annotations && r.valid() && r.dim == 2) {
+    // Angle alpha between angularly neighbouring weights.
+    std::vector<std::pair<double, int>> ang;
+    for (int j = 0; j < r.K; ++j)
+      if (r.wnorm[j] > 0) ang.push_back({weightAngle(r, j), j});
+    std::sort(ang.begin(), ang.end());
+    const Rgba muted = th.muted;
+    for (size_t i = 0; i < ang.size() && ang.size() > 1; ++i) {
+      const double a0 = ang[i].first;
+      double a1 = ang[(i + 1) % ang.size()].first;
+      if (a1 <= a0) a1 += kTwoPi;
+      if (a1 - a0 > kPi) continue;  // only the convex angle between neighbours
+      sc.over.push_back(arcStroke(m, 0.30, a0, a1, 1.2f * u, muted, "annotation"));
+      const P2 p = m.polar(0.42, 0.5 * (a0 + a1));
+      sc.texts.push_back(
+          {p.x, p.y + 5 * u, "α " + fmt("%.1f°", (a1 - a0) * 180 / kPi), 13 * u, th.foreground, 1});
+    }
+    if (!cd.bands.empty()) {
+      // Each claim edge: its angle from its own class's weight; each band: its width.
+      for (const CircleEdge& e : cd.margin_edges) {
+        const int c = e.a >= 0 ? e.a : e.b;
+        if ((e.a >= 0 && e.b >= 0) || r.wnorm[c] <= 0) continue;
+        const double wa = weightAngle(r, c), d = angleDiff(wa, e.angle);
+        sc.over.push_back(arcStroke(m, 0.62, wa, wa + d, 1.2f * u, classColour(c, s.K), "annotation"));
+        const P2 p = m.polar(0.72, wa + 0.5 * d);
+        sc.texts.push_back(
+            {p.x, p.y + 5 * u, fmt("%.1f°", std::fabs(d) * 180 / kPi), 12 * u, th.foreground, 1});
+      }
+      for (const CircleArc& b : cd.bands) {
+        const P2 p = m.polar(raw_view ? 1.2 : 1.24, 0.5 * (b.a0 + b.a1));
+        sc.texts.push_back({p.x, p.y + 5 * u, "margin " + fmt("%.1f°", (b.a1 - b.a0) * 180 / kPi), 13 * u,
+                            th.foreground, 1});
+      }
+    } else {
+      for (const CircleEdge& e : cd.boundaries) {
+        const P2 p = m.polar(raw_view ? 1.2 : 1.24, e.angle);
+        sc.texts.push_back({p.x, p.y + 5 * u, fmt("%.1f°", e.angle * 180 / kPi), 12 * u, muted, 1});
+      }
+    }
+    addLemmaBlock(sc, s);
+  }
+  if (raw_view)
+    sc.texts.push_back({m.polar(1.0, -0.25 * kPi).x + 4 * u, m.polar(1.0, -0.25 * kPi).y + 14 * u, "|h| = 1",
+                        12 * u, th.muted, 0});
+}
+
+// ------------------------------------------------------------------ input space
+void buildInput(Scene& sc, const Snapshot& s) {
+  const ViewOptions& v = sc.view;
+  const ThemeColours& th = sc.theme;
+  const float u = sc.ui;
+  const bool have_grid =
+      s.grid_w > 0 && s.grid_h > 0 && s.grid_class.size() == static_cast<size_t>(s.grid_w) * s.grid_h;
+  float x0 = s.grid_x0, x1 = s.grid_x1, y0 = s.grid_y0, y1 = s.grid_y1;
+  if (!have_grid || !(x1 > x0) || !(y1 > y0)) {
+    x0 = y0 = -1, x1 = y1 = 1;
+    for (size_t i = 0; i + 1 < s.inputs.size(); i += 2) {
+      x0 = std::min(x0, s.inputs[i]), x1 = std::max(x1, s.inputs[i]);
+      y0 = std::min(y0, s.inputs[i + 1]), y1 = std::max(y1, s.inputs[i + 1]);
+    }
+  }
+  const float top = 60 * u, pad = 24 * u, right = 60 * u;
+  const float avail_w = sc.width - pad - right, avail_h = sc.height - top - pad;
+  Map2 m;
+  m.k = std::min(avail_w / (x1 - x0), avail_h / (y1 - y0));
+  m.cx = pad + 0.5f * avail_w - m.k * 0.5f * (x0 + x1);
+  m.cy = top + 0.5f * avail_h + m.k * 0.5f * (y0 + y1);
+  set2dMatrix(sc, m);
+  if (have_grid && v.show_regions) {
+    Shape img;
+    img.kind = Shape::Kind::Image;
+    img.role = "class-map";
+    img.pts = {m(x0, y1), m(x1, y0)};
+    img.img_w = s.grid_w;
+    img.img_h = s.grid_h;
+    img.rgba.resize(static_cast<size_t>(s.grid_w) * s.grid_h);
+    const float chance = s.K > 0 ? 1.0f / s.K : 0.0f;
+    // grid row 0 is y0 (bottom); image rows run top first.
+    for (int row = 0; row < s.grid_h; ++row)
+      for (int col = 0; col < s.grid_w; ++col) {
+        const size_t g = static_cast<size_t>(row) * s.grid_w + col;
+        const float conf = g < s.grid_conf.size() ? s.grid_conf[g] : 1.0f;
+        const float t = std::clamp((conf - chance) / std::max(1e-6f, 1 - chance), 0.0f, 1.0f);
+        Rgba c = mix(sc.background.a > 0 ? sc.background : th.background, classColour(s.grid_class[g], s.K),
+                     0.12f + 0.45f * t);
+        c.a = 1;
+        img.rgba[static_cast<size_t>(s.grid_h - 1 - row) * s.grid_w + col] = packRgba(c);
+      }
+    sc.under.push_back(std::move(img));
+  } else if (!have_grid) {
+    sc.texts.push_back(
+        {sc.width * 0.5f, sc.height * 0.5f, "no input-space map (inputs are not 2-D)", 16 * u, th.muted, 1});
+  }
+  Shape frame;
+  frame.kind = Shape::Kind::Stroke;
+  frame.closed = true;
+  frame.colour = withAlpha(th.foreground, 0.6f);
+  frame.width = 1.2f * u;
+  frame.role = "frame";
+  frame.pts = {m(x0, y0), m(x1, y0), m(x1, y1), m(x0, y1)};
+  sc.under.push_back(frame);
+  if (v.show_points && s.inputs.size() >= 2) {
+    PointLayer L;
+    L.role = "points";
+    L.radius = 0.5f * v.point_size * u;
+    const size_t n = s.inputs.size() / 2;
+    for (size_t i = 0; i < n; ++i) {
+      const bool test = i < s.is_test.size() && s.is_test[i];
+      if (test && !v.show_test) continue;
+      L.pos.insert(L.pos.end(), {s.inputs[i * 2], s.inputs[i * 2 + 1], 0.0f});
+      L.rgba.push_back(packRgba(pointColour(i < s.labels.size() ? s.labels[i] : -1, s.K)));
+      L.hollow.push_back(test ? 1 : 0);
+    }
+    sc.layers.push_back(std::move(L));
+  }
+}
+
+// ------------------------------------------------------------------ sphere (d = 3)
+void buildSphere(Scene& sc, const Snapshot& s) {
+  const ViewOptions& v = sc.view;
+  const ThemeColours& th = sc.theme;
+  const float u = sc.ui;
+  const DecisionRule& r = sc.rule;
+  sc.sphere = true;
+  sc.depth = true;
+  sphereRotation(v.yaw, v.pitch, sc.rot);
+  sc.sphere_cx = sc.width * 0.5f;
+  sc.sphere_cy = sc.height * 0.5f + 12 * u;
+  sc.sphere_r = std::max(8.0f, (0.5f * std::min(sc.width, sc.height) - 40 * u) / 1.38f * v.zoom);
+  const float* R = sc.rot;
+  const float cx = sc.sphere_cx, cy = sc.sphere_cy, rp = sc.sphere_r;
+  // Orthographic: px = c + rp (right.p, -up.p); NDC depth = -(toward.p)/4 (the raw cloud stays inside +-4).
+  auto project = [&](const double p[3], float* z) {
+    const double x = R[0] * p[0] + R[1] * p[1] + R[2] * p[2];
+    const double y = R[3] * p[0] + R[4] * p[1] + R[5] * p[2];
+    const double w = R[6] * p[0] + R[7] * p[1] + R[8] * p[2];
+    if (z) *z = static_cast<float>(-w / 4);
+    return P2{cx + rp * static_cast<float>(x), cy - rp * static_cast<float>(y)};
+  };
+  float* M = sc.model_to_px;
+  std::fill(M, M + 16, 0.0f);
+  for (int c = 0; c < 3; ++c) {
+    M[c * 4 + 0] = rp * R[0 + c];
+    M[c * 4 + 1] = -rp * R[3 + c];
+    M[c * 4 + 2] = -R[6 + c] / 4;
+  }
+  M[12] = cx, M[13] = cy, M[14] = -0.004f, M[15] = 1;  // points sit just in front of the surface
+
+  const float pr = 0.5f * v.point_size * u;
+  const double p98 = normPercentile(s.embeddings, s.dim, 0.98);
+  const double raw_scale = p98 > 2.2 ? 2.2 / p98 : 1.0;
+  if (v.show_points) {
+    if (v.show_raw) {
+      PointLayer raw = embeddingLayer(s, v, true, raw_scale, pr * 0.8f);
+      Shape seg;
+      seg.kind = Shape::Kind::Segments;
+      seg.colour = withAlpha(th.muted, 0.25f);
+      seg.width = 0.8f * u;
+      seg.role = "raw-link";
+      for (size_t i = 0; i < raw.hollow.size(); ++i) {
+        const double p[3] = {raw.pos[i * 3], raw.pos[i * 3 + 1], raw.pos[i * 3 + 2]};
+        const double n = std::sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2]);
+        if (n <= 0) continue;
+        const double q[3] = {p[0] / n, p[1] / n, p[2] / n};
+        float z0, z1;
+        seg.pts.push_back(project(p, &z0));
+        seg.pts.push_back(project(q, &z1));
+        seg.z.push_back(z0);
+        seg.z.push_back(z1);
+      }
+      sc.over.push_back(std::move(seg));
+      sc.layers.push_back(std::move(raw));
+    }
+    sc.layers.push_back(embeddingLayer(s, v, false, 1, pr));
+  }
+  if (v.show_weights && r.valid() && r.dim == 3)
+    for (int j = 0; j < r.K; ++j) {
+      if (r.wnorm[j] <= 0) continue;
+      const double len = v.weights_true_norm ? std::max(1.05, r.wnorm[j] * raw_scale) : 1.38;
+      const double o[3] = {0, 0, 0};
+      const double t[3] = {r.dirs[j * 3] * len, r.dirs[j * 3 + 1] * len, r.dirs[j * 3 + 2] * len};
+      float z0, z1;
+      const P2 a = project(o, &z0), b = project(t, &z1);
+      Rgba c = mix(classColour(j, s.K), th.foreground, 0.15f);
+      arrow(sc.over, a, b, 3.2f * u, c, 15 * u, "weight", z0, z1, true);
+      // Label only when the tip is visible: in front, or outside the disc of the sphere.
+      const double fx = R[0] * t[0] + R[1] * t[1] + R[2] * t[2], fy = R[3] * t[0] + R[4] * t[1] + R[5] * t[2];
+      const double fz = R[6] * t[0] + R[7] * t[1] + R[8] * t[2];
+      if (fz > 0 || fx * fx + fy * fy > 1.0) {
+        const float dx = b.x - a.x, dy = b.y - a.y, l = std::max(1e-3f, std::hypot(dx, dy));
+        sc.texts.push_back(
+            {b.x + dx / l * 14 * u, b.y + dy / l * 14 * u + 5 * u, "W" + std::to_string(j), 14 * u, c, 1});
+      }
+    }
+  if (v.show_annotations) addLemmaBlock(sc, s);
+}
+
+}  // namespace
+
+void sphereRotation(float yaw, float pitch, float rot[9]) {
+  const double cy = std::cos(yaw), sy = std::sin(yaw), cp = std::cos(pitch), sp = std::sin(pitch);
+  const double e[3] = {cp * cy, cp * sy, sp};     // toward the viewer
+  const double right[3] = {-sy, cy, 0};           // z x e, normalised
+  const double up[3] = {-sp * cy, -sp * sy, cp};  // e x right
+  for (int k = 0; k < 3; ++k) {
+    rot[k] = static_cast<float>(right[k]);
+    rot[3 + k] = static_cast<float>(up[k]);
+    rot[6 + k] = static_cast<float>(e[k]);
+  }
+}
+
+ViewKind effectiveView(const Snapshot& s, ViewKind asked) {
+  if (asked == ViewKind::Input) return asked;
+  if (s.dim == 3) return asked == ViewKind::Raw ? ViewKind::Raw : ViewKind::Sphere;
+  if (asked == ViewKind::Sphere) return ViewKind::Circle;
+  return asked;
+}
+
+Rgba backgroundColour(Theme t, Background b) {
+  if (b == Background::White) return {1, 1, 1, 1};
+  if (b == Background::Transparent) return {0, 0, 0, 0};
+  return themeColours(t).background;
+}
+
+Scene buildScene(const Snapshot& s, const ViewOptions& view, int width, int height, float pixel_scale,
+                 const Rgba& background) {
+  Scene sc;
+  sc.width = width;
+  sc.height = height;
+  sc.view = view;
+  sc.view.kind = effectiveView(s, view.kind);
+  const float logical = std::min(width, height) / std::max(0.01f, pixel_scale);
+  sc.ui = pixel_scale * std::clamp(logical / 700.0f, 0.9f, 2.5f);
+  sc.background = background;
+  sc.theme = themeColours(view.theme);
+  sc.rule = makeDecisionRule(s);
+  switch (sc.view.kind) {
+    case ViewKind::Circle:
+    case ViewKind::Raw:
+      if (s.dim == 2)
+        buildCircle(sc, s, sc.view.kind == ViewKind::Raw);
+      else if (s.dim == 3) {
+        sc.view.show_raw = true;
+        buildSphere(sc, s);
+      } else {
+        sc.texts.push_back(
+            {width * 0.5f, height * 0.5f,
+             "d = " + std::to_string(s.dim) + ": no geometric view (use --dim 2 or 3, or the input view)",
+             16 * sc.ui, sc.theme.muted, 1});
+      }
+      break;
+    case ViewKind::Sphere:
+      buildSphere(sc, s);
+      break;
+    case ViewKind::Input:
+      buildInput(sc, s);
+      break;
+  }
+  if (view.show_legend) addCaption(sc, s);
+  return sc;
+}
+
+}  // namespace ms

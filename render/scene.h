@@ -1,0 +1,80 @@
+// A view as resolution-independent drawing primitives in image pixels (y down): the GL renderer triangulates
+// them and the SVG writer prints them, so PNG and SVG show the same figure. Points are kept as layers of
+// model-space positions with one model->pixel matrix, so the GPU transforms 100,000 of them, not the CPU.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "render/decision.h"
+#include "render/palette.h"
+#include "render/renderer.h"
+#include "sim/snapshot.h"
+
+namespace ms {
+
+struct P2 {
+  float x = 0, y = 0;
+};
+
+struct Shape {
+  enum class Kind { Fill, Stroke, Segments, Image };
+  Kind kind = Kind::Fill;
+  std::vector<P2> pts;   // Fill: polygon star-shaped about pts[0]; Stroke: polyline; Segments: pairs
+  std::vector<float> z;  // optional per-point NDC depth (sphere overlay); empty: 0
+  Rgba colour;           //
+  float width = 1;       // Stroke/Segments: pixels
+  bool closed = false;   // Stroke
+  float dash = 0;        // Stroke: dash length in pixels (0: solid), gaps as long
+  bool hatch = false;    // Fill: diagonal hatching instead of a flat fill
+  std::string role;      // SVG class: region, band, boundary, margin, weight, circle, ...
+  // Image: straight RGBA (img_h, img_w) row-major, top row first, stretched over pts[0]..pts[1]
+  int img_w = 0, img_h = 0;
+  std::vector<uint32_t> rgba;
+};
+
+struct TextItem {
+  float x = 0, y = 0;  // baseline anchor point, pixels
+  std::string text;    // UTF-8
+  float size = 14;     // pixel height
+  Rgba colour;
+  int anchor = 0;  // 0 start, 1 middle, 2 end
+};
+
+struct PointLayer {
+  std::vector<float> pos;       // (n,3) model coordinates
+  std::vector<uint32_t> rgba;   // (n) packRgba
+  std::vector<uint8_t> hollow;  // (n) 1: ring (test points)
+  float radius = 3;             // pixels
+  float alpha = 1;
+  std::string role;  // "points" or "raw"
+};
+
+struct Scene {
+  int width = 0, height = 0;
+  float ui = 1;  // pixels per "design pixel": line widths and text scale with it
+  Rgba background;
+  bool depth = false;          // sphere: depth-test points and overlay against the sphere
+  float model_to_px[16] = {};  // column-major mat4: (x,y,z,1) -> (px, py, ndc z, 1)
+  std::vector<Shape> under, over;
+  std::vector<TextItem> texts;
+  std::vector<PointLayer> layers;
+  // Sphere view only
+  bool sphere = false;
+  float sphere_cx = 0, sphere_cy = 0, sphere_r = 1;
+  float rot[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};  // world -> camera, row-major (rows: right, up, toward viewer)
+  DecisionRule rule;
+  ThemeColours theme;
+  ViewOptions view;
+};
+
+// Builds the view. width/height are output pixels, pixel_scale the export scale (line widths, text, points).
+Scene buildScene(const Snapshot& s, const ViewOptions& view, int width, int height, float pixel_scale,
+                 const Rgba& background);
+// The view to use when the options ask for one the snapshot cannot show (sphere for d = 2 and so on).
+ViewKind effectiveView(const Snapshot& s, ViewKind asked);
+// Background colour for an export option (transparent: alpha 0).
+Rgba backgroundColour(Theme t, Background b);
+// Camera of the sphere view: rows right, up, toward viewer (world z is up).
+void sphereRotation(float yaw, float pitch, float rot[9]);
+
+}  // namespace ms
