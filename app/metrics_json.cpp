@@ -97,6 +97,7 @@ void metricsToJson(const Metrics& m, nlohmann::json& out) {
   n["nc2_weights_equiangular"] = num(nc.nc2_weights_equiangular);
   n["nc3"] = num(nc.nc3);
   n["unit_features"] = nc.unit_features;
+  n["unit_weights"] = nc.unit_weights;
 
   const Bounds& b = m.bounds;
   json& bo = out["bounds"];

@@ -47,9 +47,11 @@ double identificationAccuracy(const Mat& H, const std::vector<int>& y, const std
 //   NC2 equinorm = std_c |mu_c - mu_G| / mean_c |mu_c - mu_G|
 //   NC2 equiangular = sqrt(mean_{c<c'} (cos(M_c, M_c') + 1/(K-1))^2)   (RMS deviation from the simplex angle)
 //   NC3 = || W / ||W||_F - M / ||M||_F ||_F, M (K,d) the centred class means
-// mu_G is the mean of the class means (Papyan's balanced-case global mean). W may be null (NC3 NaN).
+// mu_G is the mean of the class means (Papyan's balanced-case global mean). W may be null (NC3 NaN). With
+// unit_weights the rows of W are normalised first (for losses whose logits ignore |w|, only directions
+// count).
 NeuralCollapse neuralCollapse(const Mat& H, const std::vector<int>& y, int K, const Mat* W,
-                              bool unit_features);
+                              bool unit_features, bool unit_weights);
 
 // Bounds of the notes at the current K, d, scale s and probability P (see Bounds in sim/metrics.h).
 // s <= 0 or NaN means "this loss has no scale". W may be null.

@@ -40,9 +40,10 @@ void equinormEquiangular(const Mat& M, double* cv, double* rms, double* mad) {
 }  // namespace
 
 NeuralCollapse neuralCollapse(const Mat& H, const std::vector<int>& y, int K, const Mat* W,
-                              bool unit_features) {
+                              bool unit_features, bool unit_weights) {
   NeuralCollapse nc;
   nc.unit_features = unit_features;
+  nc.unit_weights = unit_weights;
   nc.nc1 = nc.nc2_equinorm = nc.nc2_equiangular = nc.nc3 = nc.nc2_equiangular_mad = kNaN;
   nc.nc2_weights_equinorm = nc.nc2_weights_equiangular = kNaN;
   const int n = int(H.rows()), d = int(H.cols());
@@ -97,7 +98,11 @@ NeuralCollapse neuralCollapse(const Mat& H, const std::vector<int>& y, int K, co
 
   if (W && W->rows() >= K) {
     Mat Wl(L, d);
-    for (int k = 0; k < L; ++k) Wl.row(k) = W->row(live[k]);
+    for (int k = 0; k < L; ++k) {
+      Wl.row(k) = W->row(live[k]);
+      const double nn = Wl.row(k).norm();
+      if (unit_weights && nn > 0) Wl.row(k) /= nn;
+    }
     double unused;
     equinormEquiangular(Wl, &nc.nc2_weights_equinorm, &nc.nc2_weights_equiangular, &unused);
     // NC3: self-duality of the classifier and the centred means.

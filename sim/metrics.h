@@ -67,6 +67,7 @@ struct NeuralCollapse {
   double nc2_equiangular_mad = 0;  // Papyan's Avg |cos + 1/(K-1)|, alongside the RMS form above
   double nc2_weights_equinorm = 0, nc2_weights_equiangular = 0;  // the same two figures for W
   bool unit_features = false;  // computed on unit-normalised features (the loss ignores |h|)
+  bool unit_weights = false;   // W rows normalised for NC3 and the W figures (the loss ignores |w|)
 };
 
 struct Bounds {
@@ -113,6 +114,7 @@ struct MetricsInput {
   int64_t max_pairs = 1000000;      // verification: all pairs up to this many, else this many sampled
   int lemma_all_pairs_max_k = 16;   // lemma over all pairs up to this K, else nearest-weight pairs
   int nc_unit_features = -1;        // -1: auto (unit when the loss's test logit ignores |h|), 0: raw, 1: unit
+  int nc_unit_weights = -1;         // the same for W and |w|
   int hist_bins = 90;               // 0..180 deg
 };
 

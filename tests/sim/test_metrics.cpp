@@ -1,0 +1,322 @@
+// Metrics on constructed configurations with known answers: a regular simplex (equiangular, NC2 = 0, NormFace
+// loss at its bound), hand-placed angles, hand-computed ROC figures, perfectly separated verification data
+// (EER 0), and free embeddings trained by plain gradient descent with NormFace ending at the bound.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "sim/geometry.h"
+#include "sim/metrics.h"
+#include "sim/rng.h"
+
+namespace ms {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+constexpr double kDeg = 180.0 / kPi;
+
+// Regular simplex of K unit vectors in d >= K-1 dimensions: e_i - 1/K, expressed in an orthonormal basis of
+// the sum-zero subspace (so it also fits d = K-1), then padded with zeros.
+Mat simplex(int K, int d) {
+  Mat E = Mat::Identity(K, K) - Mat::Constant(K, K, 1.0 / K);  // rows sum to zero
+  Eigen::JacobiSVD<Mat> svd(E, Eigen::ComputeThinV);
+  Mat B = svd.matrixV().leftCols(K - 1);  // (K, K-1) basis of the row space
+  Mat V = E * B;                          // (K, K-1)
+  Mat S = Mat::Zero(K, d);
+  S.leftCols(K - 1) = V;
+  for (int k = 0; k < K; ++k) S.row(k).normalize();
+  return S;
+}
+
+Mat pointsAt(const std::vector<double>& deg) {
+  Mat H(deg.size(), 2);
+  for (size_t i = 0; i < deg.size(); ++i) H.row(i) << std::cos(deg[i] / kDeg), std::sin(deg[i] / kDeg);
+  return H;
+}
+
+TEST(Metrics, SimplexIsEquiangularWithZeroCollapseMeasures) {
+  for (int K : {3, 4, 5}) {
+    const int d = K - 1;
+    const Mat S = simplex(K, d);
+    Mat H(K * 6, d);
+    std::vector<int> y;
+    for (int i = 0; i < K * 6; ++i) {
+      H.row(i) = S.row(i % K) * (1.0 + (i / K));  // any radius: unit features are compared
+      y.push_back(i % K);
+    }
+    const NeuralCollapse nc = neuralCollapse(H, y, K, &S, true, false);
+    EXPECT_NEAR(nc.nc1, 0, 1e-12);
+    EXPECT_NEAR(nc.nc2_equinorm, 0, 1e-12);
+    EXPECT_NEAR(nc.nc2_equiangular, 0, 1e-12);
+    EXPECT_NEAR(nc.nc2_weights_equiangular, 0, 1e-12);
+    EXPECT_NEAR(nc.nc3, 0, 1e-12);
+    const AngleMetrics a = angleMetrics(H, y, K, &S);
+    const double simplex_deg = std::acos(-1.0 / (K - 1)) * kDeg;
+    EXPECT_NEAR(a.inter_center_min_deg, simplex_deg, 1e-6);
+    EXPECT_NEAR(a.inter_center_mean_deg, simplex_deg, 1e-6);
+    EXPECT_NEAR(a.weight_min_deg, simplex_deg, 1e-6);
+    EXPECT_NEAR(a.intra_max_deg, 0, 1e-4);
+    EXPECT_TRUE(a.separable);
+    const Bounds b = marginBounds(K, d, 10, 0.9, &S);
+    EXPECT_NEAR(b.cosface_m_max_weights, b.cosface_m_max, 1e-12);  // the simplex attains K/(K-1)
+    EXPECT_TRUE(b.normface_bound_valid);
+  }
+}
+
+TEST(Metrics, CollapseMeasuresSeeDeviations) {
+  // Four classes on the circle at 0, 90, 180, 270 deg are not a simplex (K > d+1): equiangularity is off;
+  // within-class noise makes NC1 positive; unequal radii make equinorm positive on raw features.
+  const Mat C = pointsAt({0, 90, 180, 270});
+  Rng rng(3);
+  Mat H(40, 2);
+  std::vector<int> y;
+  for (int i = 0; i < 40; ++i) {
+    const int c = i % 4;
+    H.row(i) = C.row(c) * (1 + c) + 0.05 * Eigen::RowVector2d(rng.normal(), rng.normal());
+    y.push_back(c);
+  }
+  const NeuralCollapse raw = neuralCollapse(H, y, 4, &C, false, false);
+  EXPECT_GT(raw.nc1, 1e-4);
+  EXPECT_GT(raw.nc2_equinorm, 0.1);
+  EXPECT_GT(raw.nc2_equiangular, 0.3);
+  EXPECT_GT(raw.nc3, 0.05);
+}
+
+TEST(Metrics, NormFaceLossAtTheSimplexEqualsTheBound) {
+  const LossSpec& spec = findLoss("normface");
+  for (int K : {2, 3, 5}) {
+    for (double s : {1.0, 4.0, 16.0}) {
+      const Mat W = simplex(K, K);
+      Mat H(2 * K, K);
+      std::vector<int> y;
+      for (int i = 0; i < 2 * K; ++i) H.row(i) = 3.0 * W.row(i % K), y.push_back(i % K);
+      LossParams p;
+      p.values["s"] = s;
+      LossState st;
+      LossWorkspace ws;
+      Mat dH, dW;
+      const double loss = lossForwardBackward(spec, p, st, H, &W, y, dH, &dW, ws);
+      EXPECT_NEAR(loss, normfaceLowerBound(K, s), 1e-10 * (1 + loss)) << "K=" << K << " s=" << s;
+    }
+  }
+}
+
+TEST(Metrics, BoundsHaveTheirDefiningProperties) {
+  for (int K : {3, 10, 100}) {
+    const double P = 0.9;
+    const Bounds b = marginBounds(K, 2, 30, P, nullptr);
+    // The CosFace scale is the s at which the NormFace bound allows probability P exactly.
+    EXPECT_NEAR(normfaceLowerBound(K, b.scale_for_p), -std::log(P), 1e-12);
+    // L2-softmax: p = e^a / (e^a + K - 2) at alpha_low.
+    EXPECT_NEAR(std::exp(b.l2_alpha_low) / (std::exp(b.l2_alpha_low) + K - 2), P, 1e-12);
+    EXPECT_NEAR(b.cosface_m_max, double(K) / (K - 1), 1e-15);
+    EXPECT_EQ(b.normface_bound_valid, K <= 3);
+    EXPECT_NE(b.note.find("(K-1)/K"), std::string::npos);
+  }
+  EXPECT_TRUE(std::isnan(marginBounds(2, 2, 30, 0.9, nullptr).l2_alpha_low));  // needs K > 2
+  EXPECT_TRUE(std::isnan(marginBounds(4, 2, -1, 0.9, nullptr).normface_loss_lower_bound));
+}
+
+TEST(Metrics, AnglesOfHandPlacedSamples) {
+  // Class 0 at +-10 and +-20 deg around 0; class 1 at 90 +- 20 deg.
+  const Mat H = pointsAt({10, -10, 20, -20, 70, 110});
+  const std::vector<int> y = {0, 0, 0, 0, 1, 1};
+  const Mat W = pointsAt({5, 80});
+  const AngleMetrics a = angleMetrics(H, y, 2, &W);
+  EXPECT_NEAR(a.intra_mean_deg, (10 + 10 + 20 + 20 + 20 + 20) / 6.0, 1e-9);
+  EXPECT_NEAR(a.intra_max_deg, 20.0, 1e-9);
+  EXPECT_NEAR(a.intra_p95_deg, 20.0, 1e-9);
+  EXPECT_NEAR(a.inter_center_min_deg, 90.0, 1e-9);
+  EXPECT_NEAR(a.weight_min_deg, 75.0, 1e-9);
+  EXPECT_NEAR(a.gap_deg, 70.0, 1e-9);
+  EXPECT_TRUE(a.separable);
+  EXPECT_NEAR(a.nearest_other_deg[0], 80.0, 1e-4);
+  EXPECT_NEAR(a.nearest_other_deg[4], 70.0, 1e-4);
+  EXPECT_NEAR(a.nearest_other_min_deg, 70.0, 1e-4);
+  EXPECT_EQ(a.closer_to_other_fraction, 0.0);
+
+  // Class 1's direction at 40 deg, within class 0's spread of 50: not separable, one sample is closer to
+  // the other class.
+  const Mat H2 = pointsAt({50, -50, 35, 45});
+  const AngleMetrics b = angleMetrics(H2, {0, 0, 1, 1}, 2, nullptr);
+  EXPECT_NEAR(b.inter_center_min_deg, 40.0, 1e-9);
+  EXPECT_NEAR(b.gap_deg, -10.0, 1e-9);
+  EXPECT_FALSE(b.separable);
+  EXPECT_NEAR(b.closer_to_other_fraction, 0.25, 1e-12);
+  EXPECT_TRUE(std::isnan(b.weight_min_deg));
+}
+
+TEST(Metrics, RocFiguresMatchAHandComputation) {
+  // Positives 0.9 0.8 0.4, negatives 0.7 0.3 0.2 0.1. Operating points (FAR, TAR): (0,1/3) (0,2/3) (1/4,2/3)
+  // (1/4,1) ...; FRR - FAR goes from 1/12 to -1/4 between (1/4,2/3) and (1/4,1): EER = 1/4. Best accuracy
+  // 6/7 (threshold between 0.8 and 0.7); AUC = 11/12; TAR at FAR 1e-2 = 2/3.
+  const std::vector<float> s = {0.9f, 0.8f, 0.4f, 0.7f, 0.3f, 0.2f, 0.1f};
+  const std::vector<uint8_t> pos = {1, 1, 1, 0, 0, 0, 0};
+  const PairVerification v = rocFromScores(s, pos, 0, nullptr, nullptr);
+  EXPECT_EQ(v.positives, 3);
+  EXPECT_EQ(v.negatives, 4);
+  EXPECT_NEAR(v.eer, 0.25, 1e-12);
+  EXPECT_NEAR(v.best_accuracy, 6.0 / 7, 1e-12);
+  EXPECT_NEAR(v.best_threshold, 0.75, 1e-6);
+  EXPECT_NEAR(v.auc, 11.0 / 12, 1e-12);
+  EXPECT_NEAR(v.tar_at_far_1e2, 2.0 / 3, 1e-12);
+  EXPECT_NEAR(v.tar_at_far_1e3, 2.0 / 3, 1e-12);
+
+  // Ties form one operating point: one positive and one negative at the same score give AUC 1/2, EER 1/2.
+  const PairVerification t = rocFromScores({0.5f, 0.5f}, {1, 0}, 0, nullptr, nullptr);
+  EXPECT_NEAR(t.auc, 0.5, 1e-12);
+  EXPECT_NEAR(t.eer, 0.5, 1e-12);
+  EXPECT_NEAR(t.tar_at_far_1e2, 0.0, 1e-12);
+}
+
+// n points in K tight clusters at well separated directions in 3-D.
+void separatedClusters(int n, int K, Mat& H, std::vector<int>& y, double spread) {
+  Rng rng(7);
+  const Mat S = simplex(K, 3);
+  H.resize(n, 3);
+  y.resize(n);
+  for (int i = 0; i < n; ++i) {
+    y[i] = i % K;
+    H.row(i) = S.row(y[i]) * (1 + rng.uniform()) +
+               spread * Eigen::RowVector3d(rng.normal(), rng.normal(), rng.normal());
+  }
+}
+
+TEST(Metrics, PerfectlySeparatedDataHasZeroEer) {
+  for (int n : {300, 3000}) {  // all pairs; and sampled (4.5 M pairs > 1 M)
+    Mat H;
+    std::vector<int> y;
+    separatedClusters(n, 4, H, y, 0.02);
+    std::vector<float> U(size_t(n) * 3);
+    for (int i = 0; i < n; ++i)
+      for (int k = 0; k < 3; ++k) U[size_t(i) * 3 + k] = float(H(i, k) / H.row(i).norm());
+    bool sampled = false;
+    std::vector<float> ph, nh;
+    const PairVerification v = verifyPairs(U, n, 3, y, 1000000, 1, 90, &ph, &nh, &sampled);
+    EXPECT_EQ(sampled, n == 3000);
+    EXPECT_EQ(v.pairs, n == 3000 ? 1000000 : int64_t(n) * (n - 1) / 2);
+    EXPECT_EQ(v.eer, 0.0);
+    EXPECT_EQ(v.tar_at_far_1e3, 1.0);
+    EXPECT_EQ(v.best_accuracy, 1.0);
+    EXPECT_NEAR(v.auc, 1.0, 1e-12);
+    // About a quarter of the pairs are positive.
+    EXPECT_NEAR(double(v.positives) / v.pairs, 0.25, 0.01);
+    // Histograms: positives near 0 deg, negatives near the simplex angle 109.47 deg (bin 54).
+    double sp = 0, sn = 0;
+    for (float x : ph) sp += x;
+    for (float x : nh) sn += x;
+    EXPECT_NEAR(sp, 1.0, 1e-5);
+    EXPECT_NEAR(sn, 1.0, 1e-5);
+    EXPECT_GT(ph[0] + ph[1] + ph[2], 0.99);
+    EXPECT_GT(nh[52] + nh[53] + nh[54] + nh[55] + nh[56], 0.99);
+  }
+  // Overlapping clusters are not separated.
+  Mat H;
+  std::vector<int> y;
+  separatedClusters(300, 4, H, y, 2.0);
+  std::vector<float> U(900);
+  for (int i = 0; i < 300; ++i)
+    for (int k = 0; k < 3; ++k) U[size_t(i) * 3 + k] = float(H(i, k) / H.row(i).norm());
+  EXPECT_GT(verifyPairs(U, 300, 3, y, 1000000, 1, 0, nullptr, nullptr, nullptr).eer, 0.1);
+}
+
+TEST(Metrics, ComputeMetricsEndToEnd) {
+  // Train on classes 0..3, hold out 4 and 5 (they appear in the test split only).
+  const int K = 4;
+  Mat Htr, Hte;
+  std::vector<int> ytr, yte;
+  separatedClusters(400, K, Htr, ytr, 0.02);
+  Rng rng(11);
+  const Mat S6 = [] {
+    Mat S(6, 3);
+    S << 1, 0, 0, -1, 0, 0, 0, 1, 0, 0, -1, 0, 0, 0, 1, 0, 0, -1;
+    return S;
+  }();
+  Hte.resize(600, 3);
+  for (int i = 0; i < 600; ++i) {
+    yte.push_back(i % 6);
+    Hte.row(i) = S6.row(i % 6) + 0.02 * Eigen::RowVector3d(rng.normal(), rng.normal(), rng.normal());
+  }
+  const Mat W = simplex(K, 3) * 2.0;
+  const LossSpec& spec = findLoss("arcface");
+  LossParams p;
+  p.values["m"] = 0.5;
+  LossState st;
+  MetricsInput in;
+  in.spec = &spec;
+  in.params = &p;
+  in.state = &st;
+  in.train = &Htr;
+  in.train_labels = &ytr;
+  in.test = &Hte;
+  in.test_labels = &yte;
+  in.weights = &W;
+  in.holdout_classes = {4, 5};
+  const Metrics m = computeMetrics(in);
+  ASSERT_EQ(m.lemma.size(), 6u);
+  for (const LemmaRow& r : m.lemma) {
+    EXPECT_NEAR(r.alpha_deg, std::acos(-1.0 / 3) * kDeg, 1e-9);
+    EXPECT_NEAR(r.theory_margin_deg, 0.5 * kDeg, 1e-9);
+    EXPECT_NEAR(r.measured_margin_deg, r.theory_margin_deg, 1e-6);
+  }
+  EXPECT_TRUE(m.neural_collapse.unit_features);  // ArcFace's test logit ignores |h|
+  EXPECT_LT(m.neural_collapse.nc2_equiangular, 0.05);
+  EXPECT_EQ(m.verification.eer, 0.0);
+  EXPECT_EQ(m.verification.open_set_accuracy, 1.0);
+  EXPECT_EQ(m.verification.identification_accuracy_all, 1.0);
+  EXPECT_EQ(m.verification.unseen.pairs, 200 * 199 / 2);
+  EXPECT_EQ(m.verification.unseen.eer, 0.0);
+  EXPECT_EQ(m.pos_hist.size(), 90u);
+  EXPECT_NEAR(m.bounds.scale_used, 64, 0);
+  EXPECT_TRUE(m.angles.separable);
+
+  // Softmax: features keep their norms; many classes switch the lemma to nearest-weight pairs.
+  const LossSpec& sm = findLoss("softmax");
+  LossParams ps;
+  in.spec = &sm;
+  in.params = &ps;
+  in.lemma_all_pairs_max_k = 3;
+  const Metrics m2 = computeMetrics(in);
+  EXPECT_FALSE(m2.neural_collapse.unit_features);
+  EXPECT_FALSE(m2.lemma_all_pairs);
+  EXPECT_GE(m2.lemma.size(), 2u);  // one nearest pair per class, deduplicated: between K/2 and K rows
+  EXPECT_LE(m2.lemma.size(), 4u);
+  EXPECT_TRUE(std::isnan(m2.bounds.normface_loss_lower_bound));
+}
+
+TEST(Metrics, FreeEmbeddingsTrainedWithNormFaceReachTheBound) {
+  // Plain gradient descent on the embeddings and weights themselves (no network): at K <= d+1 the NormFace
+  // minimum is the simplex with the features on their weights, where the loss equals the bound.
+  const LossSpec& spec = findLoss("normface");
+  for (int K : {3, 4}) {
+    const int d = 3, n = 8 * K;
+    const double s = 3;
+    LossParams p;
+    p.values["s"] = s;
+    Rng rng(5);
+    Mat H(n, d), W(K, d), dH, dW;
+    for (int i = 0; i < n; ++i)
+      for (int k = 0; k < d; ++k) H(i, k) = rng.normal();
+    for (int c = 0; c < K; ++c)
+      for (int k = 0; k < d; ++k) W(c, k) = rng.normal();
+    std::vector<int> y(n);
+    for (int i = 0; i < n; ++i) y[i] = i % K;
+    LossState st;
+    LossWorkspace ws;
+    double loss = 0;
+    for (int step = 0; step < 3000; ++step) {
+      loss = lossForwardBackward(spec, p, st, H, &W, y, dH, &dW, ws);
+      H -= 0.5 * n * dH;  // the loss is a batch mean: scale so each embedding moves at rate 0.5
+      W -= 0.5 * dW;
+    }
+    const double bound = normfaceLowerBound(K, s);
+    EXPECT_GE(loss, bound * (1 - 1e-9));
+    EXPECT_LE(loss, bound * 1.01) << "K=" << K << " loss " << loss << " bound " << bound;
+    const NeuralCollapse nc = neuralCollapse(H, y, K, &W, true, true);
+    EXPECT_LT(nc.nc2_equiangular, 0.02);
+    EXPECT_LT(nc.nc3, 0.05);
+  }
+}
+
+}  // namespace
+}  // namespace ms
