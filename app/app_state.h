@@ -26,8 +26,9 @@ struct RunState {
   uint64_t sent_version = 0;       // Controls version of the last push
   double sent_time = 0;            // when it was pushed (seconds, app clock)
   bool waiting_latency = false;    // a push whose first step has not been seen yet
-  std::vector<double> latency_ms;  // Controls change -> first snapshot reflecting it
-  bool sent_paused = false;        // what the worker was last told
+  std::vector<double> latency_ms;  // Controls change -> first snapshot reflecting it, seen by the UI
+  std::vector<double> step_latency_ms;  // Controls change -> first step using it, measured by the worker
+  bool sent_paused = false;             // what the worker was last told
   double sent_speed = 0;
 };
 

@@ -6,6 +6,7 @@
 
 #include <imgui.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -18,7 +19,15 @@
 #include "app/config_io.h"
 #include "app/gui_plot.h"
 #include "app/panels.h"
+#include "render/scene.h"
 #include "sim/errors.h"
+
+// TEMPORARY (remove when app/config_io.cpp lands): weak references so that the marginscope executable links
+// for everyone before the config I/O exists; the preset functions report it missing instead of crashing.
+namespace ms {
+nlohmann::json configToJson(const Config& c) __attribute__((weak));
+void applyConfigJson(const nlohmann::json& j, Config& c) __attribute__((weak));
+}  // namespace ms
 
 namespace ms {
 
@@ -119,6 +128,7 @@ void pollWorkers(AppState& s, Session& sess) {
       if (sess.renderer[i]) sess.renderer[i]->setSnapshot(snap);
       if (r.waiting_latency && snap->controls_version >= r.sent_version) {
         r.latency_ms.push_back(1000.0 * (s.now - r.sent_time));
+        if (snap->control_latency_ms >= 0) r.step_latency_ms.push_back(snap->control_latency_ms);
         r.waiting_latency = false;
       }
     }
@@ -185,12 +195,23 @@ Layout layout(AppState& s) {
   return L;
 }
 
+// The same mapping as render/scene.cpp's input view (pixel scale 1), so tooltips sit on the drawn points.
 ImVec2 inputView(const Snapshot& snap, const ViewSlot& v, float ix, float iy) {
+  const bool grid =
+      snap.grid_w > 0 && snap.grid_h > 0 && snap.grid_class.size() == (size_t)snap.grid_w * snap.grid_h;
   float x0 = snap.grid_x0, x1 = snap.grid_x1, y0 = snap.grid_y0, y1 = snap.grid_y1;
-  if (!(x1 > x0) || !(y1 > y0)) x0 = -3, x1 = 3, y0 = -3, y1 = 3;
-  const float side = std::min(v.w, v.h) * 0.92f;
-  const float cx = v.x + v.w / 2, cy = v.y + v.h / 2;
-  return ImVec2(cx + ((ix - x0) / (x1 - x0) - 0.5f) * side, cy - ((iy - y0) / (y1 - y0) - 0.5f) * side);
+  if (!grid || !(x1 > x0) || !(y1 > y0)) {
+    x0 = y0 = -1, x1 = y1 = 1;
+    for (size_t i = 0; i + 1 < snap.inputs.size(); i += 2) {
+      x0 = std::min(x0, snap.inputs[i]), x1 = std::max(x1, snap.inputs[i]);
+      y0 = std::min(y0, snap.inputs[i + 1]), y1 = std::max(y1, snap.inputs[i + 1]);
+    }
+  }
+  const float top = 60, pad = 24, right = 60;
+  const float aw = v.w - pad - right, ah = v.h - top - pad;
+  const float k = std::min(aw / (x1 - x0), ah / (y1 - y0));
+  const float cx = pad + 0.5f * aw - k * 0.5f * (x0 + x1), cy = top + 0.5f * ah + k * 0.5f * (y0 + y1);
+  return ImVec2(v.x + cx + k * ix, v.y + cy - k * iy);
 }
 
 void drawViewPlaceholder(const AppState& s, const ViewSlot& v, const Snapshot* snap, bool have_renderer) {
@@ -212,8 +233,8 @@ void drawViewPlaceholder(const AppState& s, const ViewSlot& v, const Snapshot* s
   }
   if (have_renderer) return;
   // No GL renderer (it failed to start): draw the points with ImGui so the app still shows the geometry.
-  const float R = 0.42f * std::min(v.w, v.h);
-  const ImVec2 c(v.x + v.w / 2, v.y + v.h / 2);
+  const float R = (0.5f * std::min(v.w, v.h) - 24) / 1.32f;
+  const ImVec2 c(v.x + v.w / 2, v.y + v.h / 2 + 10);
   if (v.kind != ViewKind::Input) dl->AddCircle(c, R, IM_COL32(120, 120, 130, 255), 128);
   const int n = (int)snap->labels.size();
   for (int i = 0; i < n; ++i) {
@@ -264,8 +285,12 @@ void hoverTooltip(AppState& s) {
     const int d = snap->dim;
     const float* h = &snap->embeddings[(size_t)best * d];
     char line[96];
-    std::snprintf(line, sizeof line, "class %d (%s)", snap->labels[best],
-                  !snap->is_test.empty() && snap->is_test[best] ? "test" : "train");
+    const int label = snap->labels[best];
+    const bool named = label >= 0 && label < (int)snap->class_names.size();
+    std::snprintf(line, sizeof line, "class %d%s%s (%s%s)", label, named ? " " : "",
+                  named ? snap->class_names[label].c_str() : "",
+                  !snap->is_test.empty() && snap->is_test[best] ? "test" : "train",
+                  label >= snap->K ? ", held out" : "");
     s.hover_text = line;
     double hn = 0;
     for (int j = 0; j < d; ++j) hn += (double)h[j] * h[j];
@@ -357,9 +382,15 @@ void sidePanels(AppState& s, const Layout& L) {
   if (ImGui::CollapsingHeader("Training", ImGuiTreeNodeFlags_DefaultOpen)) panelTraining(s);
   if (ImGui::CollapsingHeader(s.compare ? "Loss A" : "Loss", ImGuiTreeNodeFlags_DefaultOpen)) panelLoss(s, 0);
   if (s.compare && ImGui::CollapsingHeader("Loss B", ImGuiTreeNodeFlags_DefaultOpen)) panelLoss(s, 1);
-  if (ImGui::CollapsingHeader("Data")) panelData(s);
-  if (ImGui::CollapsingHeader("Model")) panelModel(s);
-  if (ImGui::CollapsingHeader("View and screenshot")) panelView(s);
+  const bool data = ImGui::CollapsingHeader("Data");
+  noteItem(s, "Data header");
+  if (data) panelData(s);
+  const bool model = ImGui::CollapsingHeader("Model");
+  noteItem(s, "Model header");
+  if (model) panelModel(s);
+  const bool view = ImGui::CollapsingHeader("View and screenshot");
+  noteItem(s, "View header");
+  if (view) panelView(s);
   ImGui::PopItemWidth();
   ImGui::End();
 
@@ -375,11 +406,15 @@ void sidePanels(AppState& s, const Layout& L) {
       panelMetrics(s);
       ImGui::EndTabItem();
     }
-    if (ImGui::BeginTabItem("Theory")) {
+    const bool theory = ImGui::BeginTabItem("Theory");
+    noteItem(s, "Theory tab");
+    if (theory) {
       panelTheory(s);
       ImGui::EndTabItem();
     }
-    if (ImGui::BeginTabItem("Presets")) {
+    const bool presets = ImGui::BeginTabItem("Presets");
+    noteItem(s, "Presets tab");
+    if (presets) {
       panelPresets(s);
       ImGui::EndTabItem();
     }
@@ -432,10 +467,31 @@ void takeScreenshots(AppState& s, Session& sess) {
       return;
     }
   }
-  if (!saved.empty()) setStatus(s, "saved " + saved);
+  if (!saved.empty()) {
+    setStatus(s, "saved " + saved);
+    s.screenshots_taken += 1;
+  }
 }
 
 }  // namespace
+
+void writeTextAtomic(const std::string& path, const std::string& text) {
+  // Temp file next to the target, then rename: a crash or a full disk never leaves half a file.
+  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw UserError("cannot write '" + path + "'");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw UserError("cannot write '" + path + "'");
+  }
+}
 
 std::string findAssetDir(const std::string& exe_path) {
   std::error_code ec;
@@ -463,35 +519,48 @@ std::string screenshotPath(const AppState& s, const std::string& suffix, const s
   return path;
 }
 
-bool loadPreset(AppState& s, Session& sess, const std::string& path) {
-  Config c;
-  std::string title, description;
-  nlohmann::json compare;
+Preset parsePreset(const std::string& path) {
+  Preset out;
+  if (!&applyConfigJson) throw UserError("presets: the config reader (app/config_io.cpp) is not built yet");
+  std::ifstream in(path);
+  if (!in) throw UserError("preset '" + path + "': cannot open the file");
+  nlohmann::json j;
   try {
-    std::ifstream in(path);
-    if (!in) throw UserError("preset '" + path + "': cannot open the file");
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw UserError("preset '" + path + "': not valid JSON (" + e.what() + ")");
-    }
-    if (!j.is_object()) throw UserError("preset '" + path + "': expected a JSON object");
-    // The app's own keys; everything else is the --config format, checked by applyConfigJson.
-    if (j.contains("title")) title = j["title"].get<std::string>(), j.erase("title");
-    if (j.contains("description")) description = j["description"].get<std::string>(), j.erase("description");
-    if (j.contains("compare")) compare = j["compare"], j.erase("compare");
-    applyConfigJson(j, c);
-    if (!compare.is_null()) {
-      if (!compare.is_object())
-        throw UserError("preset key 'compare': expected an object {\"loss\", \"params\"}");
-      for (auto it = compare.begin(); it != compare.end(); ++it)
-        if (it.key() != "loss" && it.key() != "params")
-          throw UserError("preset key 'compare." + it.key() + "' is unknown (allowed: loss, params)");
-      Config b = c;
-      b.params = LossParams();
-      applyConfigJson(compare, b);
-    }
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError("preset '" + path + "': not valid JSON (" + e.what() + ")");
+  }
+  if (!j.is_object()) throw UserError("preset '" + path + "': expected a JSON object");
+  // The app's own keys; everything else is the --config format, checked by applyConfigJson.
+  auto text = [&](const char* key, std::string& dst) {
+    if (!j.contains(key)) return;
+    if (!j[key].is_string()) throw UserError(std::string("preset key '") + key + "': expected a string");
+    dst = j[key].get<std::string>();
+    j.erase(key);
+  };
+  text("title", out.title);
+  text("description", out.description);
+  nlohmann::json compare;
+  if (j.contains("compare")) compare = j["compare"], j.erase("compare");
+  applyConfigJson(j, out.a);
+  if (!compare.is_null()) {
+    if (!compare.is_object())
+      throw UserError("preset key 'compare': expected an object {\"loss\", \"params\"}");
+    for (auto it = compare.begin(); it != compare.end(); ++it)
+      if (it.key() != "loss" && it.key() != "params")
+        throw UserError("preset key 'compare." + it.key() + "' is unknown (allowed: loss, params)");
+    out.b = out.a;
+    out.b.params = LossParams();
+    applyConfigJson(compare, out.b);
+    out.compare = true;
+  }
+  return out;
+}
+
+bool loadPreset(AppState& s, Session& sess, const std::string& path) {
+  Preset p;
+  try {
+    p = parsePreset(path);
   } catch (const std::exception& e) {
     // Nothing changes: the scene keeps running and the banner says which key was wrong.
     s.error = e.what();
@@ -499,21 +568,21 @@ bool loadPreset(AppState& s, Session& sess, const std::string& path) {
   }
   s.error.clear();
   s.preset_name = stem(path);
-  s.preset_title = title;
-  s.preset_description = description;
-  s.run[0].config = c;
-  s.dim3 = c.dim == 3;
-  const bool want_compare = !compare.is_null();
-  Config b = c;
-  if (want_compare) {
-    b.params = LossParams();
-    applyConfigJson(compare, b);
+  s.preset_title = p.title;
+  s.preset_description = p.description;
+  s.run[0].config = p.a;
+  s.dim3 = p.a.dim == 3;
+  if (p.compare) {
+    s.run[1].config = p.b;
+  } else {
+    s.run[1].config = p.a;
+    s.run[1].config.loss = otherLoss(p.a.loss);
+    s.run[1].config.params = LossParams();
   }
-  s.run[1].config = b;
-  s.compare = want_compare;
+  s.compare = p.compare;
   s.paused = false;
   startWorker(s, sess, 0);
-  if (want_compare)
+  if (p.compare)
     startWorker(s, sess, 1);
   else
     sess.worker[1].reset(), s.run[1].snapshot.reset();
@@ -528,13 +597,14 @@ bool savePreset(AppState& s, const std::string& path, bool overwrite_ok) {
     return false;
   }
   try {
+    if (!&configToJson) throw UserError("the config writer is not built yet");
     nlohmann::json j = configToJson(s.run[0].config);
     if (s.compare) {
       nlohmann::json b = configToJson(s.run[1].config);
       j["compare"] = {{"loss", b["loss"]},
                       {"params", b.contains("params") ? b["params"] : nlohmann::json::object()}};
     }
-    writeFileAtomic(path, j.dump(2) + "\n");
+    writeTextAtomic(path, j.dump(2) + "\n");
   } catch (const std::exception& e) {
     s.error = std::string("could not save: ") + e.what();
     return false;
@@ -568,23 +638,25 @@ bool projectPoint(const AppState& s, const ViewSlot& v, const Snapshot& snap, in
   float n = 0;
   for (int j = 0; j < d; ++j) n += h[j] * h[j];
   n = std::sqrt(std::max(n, 1e-24f));
-  const float R = 0.42f * std::min(v.w, v.h);
-  const float cx = v.x + v.w / 2, cy = v.y + v.h / 2;
   if (d == 2) {
-    px = cx + R * h[0] / n;
-    py = cy - R * h[1] / n;
+    // render/scene.cpp's circle view at pixel scale 1: unit circle inside the view with room for labels.
+    const float k = (0.5f * std::min(v.w, v.h) - 24) / 1.32f;
+    px = v.x + v.w * 0.5f + k * h[0] / n;
+    py = v.y + v.h * 0.5f + 10 - k * h[1] / n;
     return true;
   }
-  // Orthographic sphere camera: yaw about the vertical axis, then pitch; hidden hemisphere not hoverable.
+  // render/scene.cpp's sphere camera (orthographic); points on the far hemisphere are not hoverable.
   const ViewOptions& vo = s.run[v.run].view;
-  const float x = h[0] / n, y = h[1] / n, z = h[2] / n;
-  const float cyw = std::cos(vo.yaw), syw = std::sin(vo.yaw), cp = std::cos(vo.pitch),
-              sp = std::sin(vo.pitch);
-  const float x1 = cyw * x + syw * z, z1 = -syw * x + cyw * z;
-  const float y2 = cp * y - sp * z1, z2 = sp * y + cp * z1;
-  if (z2 < 0) return false;
-  px = cx + R * vo.zoom * x1;
-  py = cy - R * vo.zoom * y2;
+  float R[9];
+  sphereRotation(vo.yaw, vo.pitch, R);
+  const float p[3] = {h[0] / n, h[1] / n, h[2] / n};
+  const float x = R[0] * p[0] + R[1] * p[1] + R[2] * p[2];
+  const float y = R[3] * p[0] + R[4] * p[1] + R[5] * p[2];
+  const float w = R[6] * p[0] + R[7] * p[1] + R[8] * p[2];
+  if (w < 0) return false;
+  const float rp = std::max(8.0f, (0.5f * std::min(v.w, v.h) - 40) / 1.38f * vo.zoom);
+  px = v.x + v.w * 0.5f + rp * x;
+  py = v.y + v.h * 0.5f + 12 - rp * y;
   return true;
 }
 
@@ -629,6 +701,8 @@ void frame(AppState& s, Session& sess) {
     req.reset = true;
   }
   syncCompare(s);
+  s.single_steps_sent += req.single_steps;
+  s.resets_sent += req.reset ? 1 : 0;
   for (int i = 0; i < (s.compare ? 2 : 1); ++i) pushControls(s, sess, i, req.reset, req.single_steps);
   if (!req.load_preset.empty()) loadPreset(s, sess, req.load_preset);
   if (!req.save_preset.empty()) savePreset(s, req.save_preset, req.save_overwrite_ok);

@@ -37,12 +37,23 @@ void initApp(AppState& s, Session& sess, const Config& config, const std::string
 // One frame. Call between the backends' NewFrame calls and the draw-data render.
 void frame(AppState& s, Session& sess);
 
+// A preset file: the --config format plus the app's own keys "title", "description" and "compare"
+// ({"loss", "params"} of the second run in comparison mode). Throws UserError naming the bad key.
+struct Preset {
+  Config a, b;
+  bool compare = false;
+  std::string title, description;
+};
+Preset parsePreset(const std::string& path);
+
 // Preset I/O used by frame() (and tests): load applies the file on top of a default Config and changes
 // nothing when the file is bad (s.error names the problem); save never overwrites without `overwrite_ok`.
 bool loadPreset(AppState& s, Session& sess, const std::string& path);
 bool savePreset(AppState& s, const std::string& path, bool overwrite_ok);
 // The file a screenshot goes to: <dir>/<preset>-<YYYYmmdd-HHMMSS><suffix>.<ext>, never an existing file.
 std::string screenshotPath(const AppState& s, const std::string& suffix, const std::string& ext);
+// Writes a file atomically (temp file + rename); throws UserError naming the path.
+void writeTextAtomic(const std::string& path, const std::string& text);
 // Finds the asset directory: MS_ASSET_DIR if it holds presets, else ../assets next to the executable.
 std::string findAssetDir(const std::string& exe_path);
 
