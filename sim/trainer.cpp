@@ -113,13 +113,19 @@ struct Trainer::Impl {
   const LossSpec* spec = nullptr;
   const LossSpec* softmax_spec = nullptr;
   LossParams params;  // cfg.params plus what the trainer fills (class weights) and learns (bias)
-  LossState state, state_saved;
+  LossState state;
   Dataset data;
   bool free_model = false;
   MlpLayout mlp;
   int d = 2, K = 2, P = 2;
   Eigen::Index off_W = 0, off_b = 0, off_C = 0, off_scale = 0, n_total = 0;
-  Eigen::VectorXd p, g, p_saved;
+  Eigen::VectorXd p, g;
+  // Checkpoints every kCheckpointEvery steps: on divergence the older one is restored, so that the
+  // parameters come from before the blow-up began (the step just before a NaN is often already huge).
+  static constexpr int kCheckpointEvery = 25;
+  Eigen::VectorXd ck_new, ck_old;
+  LossState ck_new_state, ck_old_state;
+  int64_t ck_new_step = 0, ck_old_step = 0;
   std::vector<ParamSegment> segs;
   Optimizer opt;
   Rng batch_rng{1};
@@ -256,8 +262,9 @@ void Trainer::Impl::build() {
   opt = Optimizer();
   setupLoss(true, cfg);
   setupOptimizer();
-  p_saved = p;
-  state_saved = state;
+  ck_new = ck_old = p;
+  ck_new_state = ck_old_state = state;
+  ck_new_step = ck_old_step = 0;
 }
 
 // What depends on the loss: parameter defaults the trainer fills, learned bias/scale, annealing, centres.
@@ -430,8 +437,11 @@ double Trainer::Impl::accuracy(const Mat& Hp, const std::vector<int>& y, const M
 
 // Restores the last finite state and says what happened and what to change.
 bool Trainer::Impl::divergedAt(const std::string& what) {
-  p = p_saved;
-  state = state_saved;
+  p = ck_old;
+  state = ck_old_state;
+  ck_new = ck_old;
+  ck_new_state = ck_old_state;
+  ck_new_step = ck_old_step;
   opt.clearState();  // the moments may hold the non-finite values too
   diverged = true;
   std::string detail = "loss " + spec->name;
@@ -445,7 +455,7 @@ bool Trainer::Impl::divergedAt(const std::string& what) {
       advice += " or the scale " + ps.name;
   if (cfg.clip <= 0) advice += ", or turn on gradient clipping (clip)";
   message = what + " at step " + std::to_string(step + 1) + " (" + detail +
-            "): training paused and the last finite parameters restored; " + advice;
+            "): training paused and the parameters of step " + std::to_string(ck_old_step) + " restored; " + advice;
   return false;
 }
 
@@ -458,8 +468,14 @@ Trainer::~Trainer() = default;
 
 bool Trainer::step() {
   Impl& s = *impl_;
-  s.p_saved = s.p;
-  s.state_saved = s.state;
+  if (s.step % Impl::kCheckpointEvery == 0 && s.step != s.ck_new_step) {
+    s.ck_old = s.ck_new;
+    s.ck_old_state = s.ck_new_state;
+    s.ck_old_step = s.ck_new_step;
+    s.ck_new = s.p;
+    s.ck_new_state = s.state;
+    s.ck_new_step = s.step;
+  }
   s.sampleBatch();
   // forward: H (b,d)
   if (s.free_model)
