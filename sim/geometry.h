@@ -21,16 +21,18 @@ Mat classDirections(const Mat& H,                       // (n,d)
 AngleMetrics angleMetrics(const Mat& H, const std::vector<int>& y, int C, const Mat* W);
 
 // Verification over pairs of rows of U (unit rows, (n,d) row-major floats): every pair when there are at most
-// max_pairs, else max_pairs pairs (i,j), i != j, drawn uniformly with an Rng seeded by `seed`. Scores are
-// cosines. pos_hist/neg_hist (may be null) receive the normalised angle histograms of the pairs (bins over
-// 0..180 deg). `sampled` reports whether pairs were drawn.
+// max_pairs, else every pair among a random subset of m points (the largest m with m(m-1)/2 <= max_pairs),
+// drawn with an Rng seeded by `seed`. Scores are cosines, quantised to 65,536 buckets over [-1, 1] (see
+// geometry_verification.cpp). pos_hist/neg_hist (may be null) receive the angle histograms of the pairs
+// (bins over 0..180 deg, each summing to 1). `sampled` reports whether a subset was drawn.
 PairVerification verifyPairs(const std::vector<float>& U, int n, int d, const std::vector<int>& y,
                              int64_t max_pairs, uint64_t seed, int bins, std::vector<float>* pos_hist,
                              std::vector<float>* neg_hist, bool* sampled);
 
-// The ROC figures from scores and labels (positive = same class); exposed for tests. Ties are one operating
-// point. TAR@FAR f is the highest TAR among operating points with FAR <= f; EER is where the piecewise-linear
-// ROC crosses FAR = FRR; best accuracy is the best (TP + TN) / pairs over thresholds between distinct scores.
+// The ROC figures from scores and labels (positive = same class); exposed for tests. Scores in one bucket are
+// ties (one operating point). TAR@FAR f is the highest TAR among operating points with FAR <= f; EER is
+// where the piecewise-linear ROC crosses FAR = FRR; best accuracy is the best (TP + TN) / pairs over
+// thresholds between occupied buckets.
 PairVerification rocFromScores(const std::vector<float>& scores, const std::vector<uint8_t>& positive,
                                int bins, std::vector<float>* pos_hist, std::vector<float>* neg_hist);
 

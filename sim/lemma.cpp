@@ -222,7 +222,11 @@ LemmaRow lemmaRow(const LossSpec& spec, const LossParams& p, const LossState& st
   r.boundary_a_deg = ta * kDeg;
   r.boundary_b_deg = tb * kDeg;
   r.measured_margin_deg = (alpha - ta - tb) * kDeg;
-  r.effective_margin_deg = lemmaMeasuredMargin(spec, p, state, a, b, alpha, na, nb, &effective_note) * kDeg;
+  // Only L-Softmax/A-Softmax have a lambda in their rule; elsewhere the effective margin is the measured one.
+  const bool has_lambda = spec.id == LossId::LSoftmax || spec.id == LossId::ASoftmax;
+  r.effective_margin_deg =
+      has_lambda ? lemmaMeasuredMargin(spec, p, state, a, b, alpha, na, nb, &effective_note) * kDeg
+                 : r.measured_margin_deg;
 
   r.theory_defined = !std::isnan(r.theory_margin_deg);
   r.measured_defined = !std::isnan(r.measured_margin_deg);
