@@ -210,7 +210,11 @@ std::vector<LossSpec> build() {
 
 std::string joinNames(const std::vector<LossSpec>& cat) {
   std::string s;
-  for (const auto& l : cat) s += (s.empty() ? "" : ", ") + l.name;
+  for (const auto& l : cat) {
+    s += (s.empty() ? "" : ", ") + l.name;
+    for (size_t i = 0; i < l.aliases.size(); ++i) s += (i ? ", " : " (") + l.aliases[i];
+    if (!l.aliases.empty()) s += ")";
+  }
   return s;
 }
 
