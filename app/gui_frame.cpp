@@ -219,13 +219,16 @@ void drawViewPlaceholder(const AppState& s, const ViewSlot& v, const Snapshot* s
   const ImVec2 a(v.x, v.y), b(v.x + v.w, v.y + v.h);
   dl->AddRect(a, b, IM_COL32(70, 70, 80, 255));
   const RunState& r = s.run[v.run];
-  char label[160];
-  if (v.kind == ViewKind::Input)
-    std::snprintf(label, sizeof label, "input space");
-  else
-    std::snprintf(label, sizeof label, "%s%s  step %lld", s.compare ? (v.run ? "B: " : "A: ") : "",
-                  r.config.loss.c_str(), snap ? (long long)snap->step : 0LL);
-  dl->AddText(ImVec2(v.x + 8, v.y + 6), IM_COL32(220, 220, 230, 255), label);
+  if (!have_renderer || !snap) {
+    // The renderer draws its own legend (loss, parameters, step); without it the app labels the view.
+    char label[160];
+    if (v.kind == ViewKind::Input)
+      std::snprintf(label, sizeof label, "input space");
+    else
+      std::snprintf(label, sizeof label, "%s%s  step %lld", s.compare ? (v.run ? "B: " : "A: ") : "",
+                    r.config.loss.c_str(), snap ? (long long)snap->step : 0LL);
+    dl->AddText(ImVec2(v.x + 8, v.y + 6), IM_COL32(220, 220, 230, 255), label);
+  }
   if (!snap) {
     dl->AddText(ImVec2(v.x + 8, v.y + 6 + ImGui::GetFontSize()), IM_COL32(160, 160, 170, 255),
                 r.error.empty() ? "starting..." : "not training (see the message)");

@@ -47,6 +47,7 @@ struct GuiOptions {
   double screenshot_at = -1;
   std::string shot_dir;
   float ui_scale = 1;
+  bool renderer = true;  // --no-renderer: ImGui placeholder views (diagnosis, broken GL drivers)
 };
 
 const char* kGuiHelp =
@@ -96,6 +97,8 @@ GuiOptions parseArgs(int argc, char** argv) {
       o.screenshot_at = num("--screenshot-at", value());
     else if (a == "--shot-dir")
       o.shot_dir = value();
+    else if (a == "--no-renderer")
+      o.renderer = false;
     else if (a == "--ui-scale")
       o.ui_scale = (float)num("--ui-scale", value());
     else if (a == "--gui-help") {
@@ -200,6 +203,7 @@ int cmdGui(int argc, char** argv) {
 
   Session sess;
   for (auto& r : sess.renderer) {
+    if (!opt.renderer) break;
     try {
       r = std::make_unique<Renderer>();
     } catch (const std::exception& e) {

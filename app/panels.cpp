@@ -404,10 +404,10 @@ void panelTraining(AppState& s) {
       ImGui::TextDisabled("%s waiting for the first step...", i ? "B" : "A");
       continue;
     }
-    ImGui::Text("%s%-10s step %lld  %.0f steps/s  loss %.4g  acc %.1f%%/%.1f%%",
-                s.compare ? (i ? "B " : "A ") : "", snap->loss.c_str(), (long long)snap->step,
-                snap->steps_per_second, snap->loss_value, 100 * snap->train_accuracy,
-                100 * snap->test_accuracy);
+    ImGui::TextWrapped("%s%-10s step %lld  %.0f steps/s  loss %.4g  acc %.1f%%/%.1f%%",
+                       s.compare ? (i ? "B " : "A ") : "", snap->loss.c_str(), (long long)snap->step,
+                       snap->steps_per_second, snap->loss_value, 100 * snap->train_accuracy,
+                       100 * snap->test_accuracy);
   }
   if (!s.frame_ms.empty()) {
     float mx = 0, sum = 0;
@@ -423,19 +423,19 @@ namespace {
 void metricsColumn(const Snapshot& snap) {
   const Metrics& m = snap.metrics;
   const AngleMetrics& a = m.angles;
-  ImGui::Text("intra-class angle  mean %.1f  p95 %.1f  max %.1f deg", a.intra_mean_deg, a.intra_p95_deg,
-              a.intra_max_deg);
-  ImGui::Text("inter-class centres  min %.1f  mean %.1f deg", a.inter_center_min_deg,
-              a.inter_center_mean_deg);
-  ImGui::Text("weights min angle %.1f deg   %s (gap %.1f deg)", a.weight_min_deg,
-              a.separable ? "separable" : "overlapping", a.gap_deg);
+  ImGui::TextWrapped("intra-class angle  mean %.1f  p95 %.1f  max %.1f deg", a.intra_mean_deg,
+                     a.intra_p95_deg, a.intra_max_deg);
+  ImGui::TextWrapped("inter-class centres  min %.1f  mean %.1f deg", a.inter_center_min_deg,
+                     a.inter_center_mean_deg);
+  ImGui::TextWrapped("weights min angle %.1f deg   %s (gap %.1f deg)", a.weight_min_deg,
+                     a.separable ? "separable" : "overlapping", a.gap_deg);
   const VerificationMetrics& v = m.verification;
-  ImGui::Text("verification  TAR@FAR1e-2 %.3f  TAR@FAR1e-3 %.3f  EER %.3f", v.tar_at_far_1e2,
-              v.tar_at_far_1e3, v.eer);
+  ImGui::TextWrapped("verification  TAR@FAR1e-2 %.3f  TAR@FAR1e-3 %.3f  EER %.3f", v.tar_at_far_1e2,
+                     v.tar_at_far_1e3, v.eer);
   if (v.open_set_accuracy >= 0) ImGui::Text("open-set accuracy %.3f", v.open_set_accuracy);
   const NeuralCollapse& nc = m.neural_collapse;
-  ImGui::Text("neural collapse  NC1 %.3g  NC2 norm %.3g  angle %.3g  NC3 %.3g", nc.nc1, nc.nc2_equinorm,
-              nc.nc2_equiangular, nc.nc3);
+  ImGui::TextWrapped("neural collapse  NC1 %.3g  NC2 norm %.3g  angle %.3g  NC3 %.3g", nc.nc1,
+                     nc.nc2_equinorm, nc.nc2_equiangular, nc.nc3);
   if (!m.lemma.empty() &&
       ImGui::BeginTable("lemma", 5, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingStretchProp)) {
     ImGui::TableSetupColumn("pair");
@@ -457,6 +457,7 @@ void metricsColumn(const Snapshot& snap) {
       ImGui::Text("%.2f", l.measured_margin_deg);
       ImGui::TableNextColumn();
       ImGui::Text("%.2f", l.effective_margin_deg);
+      if (!l.note.empty() && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", l.note.c_str());
     }
     ImGui::EndTable();
   }
@@ -738,6 +739,8 @@ void panelView(AppState& s) {
   ImGui::SameLine();
   ImGui::Checkbox("margins", &v.show_margins);
   ImGui::Checkbox("annotations", &v.show_annotations);
+  ImGui::SameLine();
+  ImGui::Checkbox("legend", &v.show_legend);
   ImGui::SameLine();
   ImGui::Checkbox("input view", &s.show_input_view);
   int theme = v.theme == Theme::Paper ? 1 : 0;
