@@ -250,6 +250,17 @@ TEST(Metrics, PerfectlySeparatedDataHasZeroEer) {
   EXPECT_GT(verifyPairs(U, 300, 3, y, 1000000, 1, 0, nullptr, nullptr, nullptr).eer, 0.1);
 }
 
+TEST(Metrics, IdentificationAgainstOneGalleryPerClass) {
+  // Two samples per class: one becomes the gallery, the other the probe. Class 0 at 0 and 100 deg: whichever
+  // is the gallery, the probe is nearer class 1's gallery at 90 deg. Class 1's probe is always right.
+  const Mat H = pointsAt({0, 100, 90, 90});
+  const std::vector<int> y = {0, 0, 1, 1};
+  for (uint64_t seed = 1; seed <= 4; ++seed) EXPECT_EQ(identificationAccuracy(H, y, {0, 1}, seed), 0.5);
+  // With class 0 alone there is nothing to confuse it with.
+  EXPECT_EQ(identificationAccuracy(H, y, {0}, 1), 1.0);
+  EXPECT_TRUE(std::isnan(identificationAccuracy(H, y, {}, 1)));
+}
+
 TEST(Metrics, ComputeMetricsEndToEnd) {
   // Train on classes 0..3, hold out 4 and 5 (they appear in the test split only).
   const int K = 4;
