@@ -103,16 +103,18 @@ void triangulate(const Shape& s, std::vector<TriVertex>& out) {
     case Shape::Kind::Stroke:
       if (s.dash > 0 && s.pts.size() >= 2) {
         // Walk the polyline emitting dash-long pieces every 2 dash.
-        float along = 0;
+        double along = 0;
+        const double dash = s.dash;
         for (size_t i = 0; i + 1 < s.pts.size(); ++i) {
           const P2 a = s.pts[i], b = s.pts[i + 1];
-          const float len = std::hypot(b.x - a.x, b.y - a.y);
-          for (float t = 0; t < len;) {
-            const float phase = std::fmod(along, 2 * s.dash);
-            const float step = std::min(len - t, (phase < s.dash ? s.dash : 2 * s.dash) - phase);
-            if (phase < s.dash) {
-              const P2 p{a.x + (b.x - a.x) * t / len, a.y + (b.y - a.y) * t / len};
-              const P2 q{a.x + (b.x - a.x) * (t + step) / len, a.y + (b.y - a.y) * (t + step) / len};
+          const double len = std::hypot(b.x - a.x, b.y - a.y);
+          for (double t = 0; t < len;) {
+            const double phase = std::fmod(along, 2 * dash);
+            const double step = std::min(len - t, std::max(1e-3, (phase < dash ? dash : 2 * dash) - phase));
+            if (phase < dash) {
+              const float t0 = float(t / len), t1 = float((t + step) / len);
+              const P2 p{a.x + (b.x - a.x) * t0, a.y + (b.y - a.y) * t0};
+              const P2 q{a.x + (b.x - a.x) * t1, a.y + (b.y - a.y) * t1};
               strokePolyline(out, {p, q}, {}, false, s.width, c);
             }
             t += step;
@@ -244,6 +246,7 @@ struct Renderer::Impl {
   std::map<int, std::pair<std::shared_ptr<BakedFont>, GLuint>> fonts;
   Fbo msaa, resolve;
   int samples = 4;
+  int tile_size = 2048;
 
   SnapshotPtr snap;
   bool dirty = true;
@@ -580,6 +583,10 @@ Renderer::Renderer() : impl_(std::make_unique<Impl>()) {
 }
 Renderer::~Renderer() = default;
 
+void Renderer::setExportTileSize(int pixels) {
+  impl_->tile_size = std::clamp(pixels, 64, 8192);
+}
+
 void Renderer::setSnapshot(SnapshotPtr s) {
   impl_->snap = std::move(s);
   impl_->dirty = true;
@@ -606,6 +613,13 @@ void Renderer::draw(const ViewOptions& view, int x, int y, int w, int h, float p
 }
 
 void Renderer::exportPng(const ViewOptions& view, const ExportOptions& ex, const std::string& path) {
+  int W = 0, H = 0;
+  const std::vector<uint8_t> img = renderImage(view, ex, &W, &H);
+  writePngAtomic(path, W, H, img);
+}
+
+std::vector<uint8_t> Renderer::renderImage(const ViewOptions& view, const ExportOptions& ex, int* width,
+                                           int* height) {
   if (!(ex.scale >= 0.25f && ex.scale <= 8.0f))
     throw UserError("export scale " + std::to_string(ex.scale) + " is out of range: allowed 0.25..8");
   if (ex.width < 16 || ex.height < 16 || ex.width > 16384 || ex.height > 16384)
@@ -620,7 +634,7 @@ void Renderer::exportPng(const ViewOptions& view, const ExportOptions& ex, const
   I.prepare(view, W, H, ex.scale, backgroundColour(view.theme, ex.background));
   I.scene_ok = false;  // the next draw() rebuilds its own
   // Tiles keep the multisampled buffer small whatever the export size (8x of 1600x1200 is 12800x9600).
-  const int T = 2048;
+  const int T = I.tile_size;
   const int tw = std::min(W, T), th = std::min(H, T);
   I.msaa.ensure(tw, th, I.samples);
   I.resolve.ensure(tw, th, 0);
@@ -653,7 +667,9 @@ void Renderer::exportPng(const ViewOptions& view, const ExportOptions& ex, const
     for (int c = 0; c < 3; ++c)
       img[i + c] = static_cast<uint8_t>(std::min(255, (img[i + c] * 255 + a / 2) / a));
   }
-  writePngAtomic(path, W, H, img);
+  *width = W;
+  *height = H;
+  return img;
 }
 
 }  // namespace ms

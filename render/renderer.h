@@ -3,8 +3,10 @@
 // window in the app, or render/headless.h's EGL context with no display. State (what to draw) is copied in
 // and marked dirty; GPU buffers are updated lazily at the next draw.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sim/snapshot.h"
 
@@ -48,6 +50,10 @@ class Renderer {
   void draw(const ViewOptions& view, int x, int y, int w, int h, float pixel_scale = 1.0f);
   // Renders offscreen into a multisampled FBO of scale*size and writes a PNG; throws UserError on I/O.
   void exportPng(const ViewOptions& view, const ExportOptions& ex, const std::string& path);
+  // The same image in memory: straight-alpha RGBA8, rows top first, (*width) x (*height) = scale x size.
+  std::vector<uint8_t> renderImage(const ViewOptions& view, const ExportOptions& ex, int* width, int* height);
+  // Exports render in tiles of at most this many pixels a side (default 2048) to bound GPU memory.
+  void setExportTileSize(int pixels);
 
  private:
   struct Impl;

@@ -237,10 +237,16 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
     raw_scale = big > 1.9 ? 1.9 / big : 1.0;
     extent = std::max(1.32, 1.08 * big * raw_scale);
   }
+  // Room at the bottom for the lemma rows when annotations are on.
+  const float lemma_h = v.show_annotations
+                            ? static_cast<float>(std::min<size_t>(s.metrics.lemma.size(), 4)) * 13 * 1.4f * u
+                            : 0.0f;
   Map2 m;
   m.cx = sc.width * 0.5f;
-  m.cy = sc.height * 0.5f + 10 * u;
-  m.k = static_cast<float>((0.5 * std::min(sc.width, sc.height) - 24 * u) / extent);
+  m.cy = (sc.height - lemma_h) * 0.5f + 10 * u;
+  m.k = static_cast<float>((0.5 * std::min<float>(sc.width, sc.height - lemma_h) - 24 * u) / extent);
+  // Annotation radii are fractions of the unit circle, or of the view in the raw view.
+  const double ar = raw_view ? 0.75 * extent : 1.0;
   set2dMatrix(sc, m);
 
   const double r_reg = raw_view ? 2.0 * extent : 1.0;  // regions: the unit disk, or the whole plane
@@ -255,7 +261,8 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
   if (v.show_margins)
     for (const CircleArc& a : cd.bands) {
       sc.under.push_back(sector(m, 0, r_reg, a.a0, a.a1, withAlpha(th.band, 0.16f), "band"));
-      Shape h = sector(m, 0, r_reg, a.a0, a.a1, withAlpha(th.band, 0.55f), "band-hatch");
+      Shape h = sector(m, 0, r_reg, a.a0, a.a1, withAlpha(th.band, v.theme == Theme::Paper ? 0.55f : 0.35f),
+                       "band-hatch");
       h.hatch = true;
       sc.under.push_back(h);
     }
@@ -310,7 +317,7 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
     for (int j = 0; j < r.K; ++j) {
       if (r.wnorm[j] <= 0) continue;
       const double a = weightAngle(r, j);
-      const double len = v.weights_true_norm || raw_view ? r.wnorm[j] * raw_scale : 0.8;
+      const double len = v.weights_true_norm ? r.wnorm[j] * raw_scale : 0.8 * ar;
       Rgba c = mix(classColour(j, s.K), th.foreground, 0.2f);
       arrow(sc.over, m(0, 0), m.polar(len, a), 3.2f * u, c, 16 * u, "weight");
       const P2 lp = m.polar(len, a);
@@ -331,8 +338,8 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
       double a1 = ang[(i + 1) % ang.size()].first;
       if (a1 <= a0) a1 += kTwoPi;
       if (a1 - a0 > kPi) continue;  // only the convex angle between neighbours
-      sc.over.push_back(arcStroke(m, 0.30, a0, a1, 1.2f * u, muted, "annotation"));
-      const P2 p = m.polar(0.42, 0.5 * (a0 + a1));
+      sc.over.push_back(arcStroke(m, 0.30 * ar, a0, a1, 1.2f * u, muted, "annotation"));
+      const P2 p = m.polar(0.42 * ar, 0.5 * (a0 + a1));
       sc.texts.push_back(
           {p.x, p.y + 5 * u, "α " + fmt("%.1f°", (a1 - a0) * 180 / kPi), 13 * u, th.foreground, 1});
     }
@@ -342,19 +349,19 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
         const int c = e.a >= 0 ? e.a : e.b;
         if ((e.a >= 0 && e.b >= 0) || r.wnorm[c] <= 0) continue;
         const double wa = weightAngle(r, c), d = angleDiff(wa, e.angle);
-        sc.over.push_back(arcStroke(m, 0.62, wa, wa + d, 1.2f * u, classColour(c, s.K), "annotation"));
-        const P2 p = m.polar(0.72, wa + 0.5 * d);
+        sc.over.push_back(arcStroke(m, 0.62 * ar, wa, wa + d, 1.2f * u, classColour(c, s.K), "annotation"));
+        const P2 p = m.polar(0.72 * ar, wa + 0.5 * d);
         sc.texts.push_back(
             {p.x, p.y + 5 * u, fmt("%.1f°", std::fabs(d) * 180 / kPi), 12 * u, th.foreground, 1});
       }
       for (const CircleArc& b : cd.bands) {
-        const P2 p = m.polar(raw_view ? 1.2 : 1.24, 0.5 * (b.a0 + b.a1));
+        const P2 p = m.polar(1.24 * ar, 0.5 * (b.a0 + b.a1));
         sc.texts.push_back({p.x, p.y + 5 * u, "margin " + fmt("%.1f°", (b.a1 - b.a0) * 180 / kPi), 13 * u,
                             th.foreground, 1});
       }
     } else {
       for (const CircleEdge& e : cd.boundaries) {
-        const P2 p = m.polar(raw_view ? 1.2 : 1.24, e.angle);
+        const P2 p = m.polar(1.24 * ar, e.angle);
         sc.texts.push_back({p.x, p.y + 5 * u, fmt("%.1f°", e.angle * 180 / kPi), 12 * u, muted, 1});
       }
     }

@@ -17,8 +17,8 @@ namespace {
 struct Range {
   int first, count;
 };
-const Range kRanges[] = {{32, 95},    {0xB0, 2},   {0xB7, 1},   {0xD7, 1},
-                         {0x391, 57}, {0x2212, 1}, {0x2192, 1}, {0x2264, 2}};
+const Range kRanges[] = {{32, 95},    {0xB0, 2},   {0xB7, 1},   {0xD7, 1},  {0x391, 57},
+                         {0x2013, 2}, {0x2212, 1}, {0x2192, 1}, {0x2264, 2}};
 constexpr int kNumRanges = sizeof(kRanges) / sizeof(kRanges[0]);
 
 struct FontFile {

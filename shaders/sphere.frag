@@ -73,7 +73,7 @@ void main() {
       col = mix(col, u_band, 0.18);
       float t = (px.x + px.y) * 0.70710678;
       float hd = abs(fract(t / u_hatch.x + 0.5) - 0.5) * u_hatch.x;
-      col = mix(col, u_band, 0.6 * clamp(0.5 * u_hatch.y - hd + 0.5, 0.0, 1.0));
+      col = mix(col, u_band, 0.45 * clamp(0.5 * u_hatch.y - hd + 0.5, 0.0, 1.0));
     }
     float fd = max(fwidth(d), 1e-30);
     float fg = max(fwidth(g), 1e-30);
@@ -85,7 +85,7 @@ void main() {
     vec3 L = normalize(vec3(-0.45, 0.6, 0.75));
     float diff = max(dot(nc, L), 0.0);
     float spec = pow(max(dot(reflect(-L, nc), vec3(0.0, 0.0, 1.0)), 0.0), 40.0);
-    col = col * (0.5 + 0.55 * diff) + vec3(0.18 * spec);
+    col = col * (0.62 + 0.45 * diff) + vec3(0.15 * spec);
   }
   col = mix(col, u_fg, line_b);
   // Silhouette: coverage from the distance to the rim, plus an outline.
