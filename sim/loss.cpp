@@ -284,6 +284,29 @@ double cosLogit(const Resolved& r, bool target, double c, double hn, double wn, 
   }
 }
 
+// The non-target logit of every cosine-path loss has the form a [|W_j|] [|H_i|] cos t_ij + off (the brackets
+// present when the flags say so); must agree with cosLogit(target = false).
+struct OtherForm {
+  double a = 1, off = 0;
+  bool hn = false, wn = false;
+};
+
+OtherForm otherForm(const Resolved& r) {
+  switch (r.id) {
+    case LossId::ModifiedSoftmax:
+    case LossId::ASoftmax:
+      return {1, 0, true, false};
+    case LossId::LSoftmax:
+      return {1, 0, true, true};
+    case LossId::L2Softmax:
+      return {r.s, 0, false, true};
+    case LossId::EnhancedAm:
+      return {r.s, r.negative_margin ? r.s * r.m : 0.0, false, false};
+    default:
+      return {r.s, 0, false, false};  // normface, coco, adacos, am-softmax, arcface, combined
+  }
+}
+
 // ------------------------------------------------------------------ cross-entropy
 
 // Zt (K,n) logits, one column per sample -> Gt (K,n) = dL/dZ for L = (1/n) sum_i loss_i, where loss_i is
@@ -294,23 +317,16 @@ double crossEntropy(const Resolved& r, const Mat& Zt, const std::vector<int>& y,
   double total = 0;
   const bool focal = r.id == LossId::Focal;
   for (Eigen::Index i = 0; i < n; ++i) {
-    const double* z = Zt.col(i).data();
-    double* g = Gt.col(i).data();
-    const int yi = y[size_t(i)];
-    double mx = z[0];
-    for (Eigen::Index j = 1; j < K; ++j) mx = std::max(mx, z[j]);
-    double sum = 0;
-    for (Eigen::Index j = 0; j < K; ++j) {
-      g[j] = std::exp(z[j] - mx);
-      sum += g[j];
-    }
-    const double lse = mx + std::log(sum);
-    double q = 0;  // 1 - p_y, summed from the others for accuracy
-    for (Eigen::Index j = 0; j < K; ++j) {
-      g[j] /= sum;
-      if (j != yi) q += g[j];
-    }
-    const double logp = z[yi] - lse;
+    const auto z = Zt.col(i);
+    auto g = Gt.col(i);
+    const Eigen::Index yi = y[size_t(i)];
+    const double mx = z.maxCoeff();
+    g.array() = (z.array() - mx).exp();  // vectorised exp
+    const double sum = g.sum();
+    // 1 - p_y summed from the other classes, so that it stays accurate when p_y is close to 1
+    const double q = (g.head(yi).sum() + g.tail(K - yi - 1).sum()) / sum;
+    const double logp = z(yi) - mx - std::log(sum);
+    g *= 1 / sum;
     double a;  // dL_i/dz_j = a (p_j - [j = y])
     if (focal) {
       const double qg = std::pow(q, r.gamma);
@@ -323,9 +339,8 @@ double crossEntropy(const Resolved& r, const Mat& Zt, const std::vector<int>& y,
       total += -w * logp;
       a = w;
     }
-    g[yi] -= 1;
-    const double scale = a / double(n);
-    for (Eigen::Index j = 0; j < K; ++j) g[j] *= scale;
+    g(yi) -= 1;
+    g *= a / double(n);
   }
   return total / double(n);
 }
@@ -349,21 +364,18 @@ double linearForwardBackward(const Resolved& r, const Mat& H, const Mat& W, cons
 
 // AdaCos (Zhang et al. 2019, eq. 15): re-estimate s from this batch before the logits, with the previous s in
 // B_avg; no gradient flows through s. Ct (K,n) cosines. Returns the s to use.
-double adacosScale(const Resolved& r, LossState& st, const Mat& Ct, const std::vector<int>& y, Vec& buf) {
+double adacosScale(const Resolved& r, LossState& st, const Mat& Ct, const std::vector<int>& y, Vec& buf,
+                   Mat& ws_tmp) {
   const Eigen::Index K = Ct.rows(), n = Ct.cols();
   const double s0 = K > 2 ? std::sqrt(2.0) * std::log(double(K - 1)) : 0.0;
   if (!r.adaptive) return s0;
   const double s_old = st.s > 0 ? st.s : s0;
-  // ln B_avg = ln (1/n sum_i sum_{j != y_i} e^{s_old cos t_ij}), by log-sum-exp.
-  double mx = -std::numeric_limits<double>::infinity();
-  for (Eigen::Index i = 0; i < n; ++i)
-    for (Eigen::Index j = 0; j < K; ++j)
-      if (j != y[size_t(i)]) mx = std::max(mx, s_old * Ct(j, i));
-  double sum = 0;
-  for (Eigen::Index i = 0; i < n; ++i)
-    for (Eigen::Index j = 0; j < K; ++j)
-      if (j != y[size_t(i)]) sum += std::exp(s_old * Ct(j, i) - mx);
-  const double log_b = (K > 1) ? mx + std::log(sum) - std::log(double(n)) : 0.0;
+  // ln B_avg = ln (1/n sum_i sum_{j != y_i} e^{s_old cos t_ij}), by log-sum-exp over the non-target entries
+  // (the target ones set to -inf, whose exp is 0).
+  ws_tmp = s_old * Ct;
+  for (Eigen::Index i = 0; i < n; ++i) ws_tmp(y[size_t(i)], i) = -std::numeric_limits<double>::infinity();
+  const double mx = ws_tmp.maxCoeff();
+  const double log_b = (K > 1) ? mx + std::log((ws_tmp.array() - mx).exp().sum()) - std::log(double(n)) : 0.0;
   buf.resize(n);
   for (Eigen::Index i = 0; i < n; ++i) buf(i) = std::acos(clampCos(Ct(y[size_t(i)], i)));
   // The lower median (torch.median's convention, as in the reference implementations).
@@ -404,30 +416,59 @@ double cosineForwardBackward(Resolved r, LossState& st, const Mat& H, const Mat&
   }
   normaliseRowsForward(*Wsrc, ws.wh, ws.wn);   // wh (K,d), wn (K)
   ws.c.noalias() = ws.wh * ws.xh.transpose();  // Ct (K,n) cosines
-  if (r.id == LossId::AdaCos) r.s = adacosScale(r, st, ws.c, y, ws.u);
+  if (r.id == LossId::AdaCos) r.s = adacosScale(r, st, ws.c, y, ws.u, ws.pair);
 
-  // Logits and their partials: z, a = dz/dcos, b = dz/d|H_i|, pair = dz/d|W_j|, all (K,n).
-  ws.z.resize(K, n);
-  ws.a.resize(K, n);
-  ws.b.resize(K, n);
-  ws.pair.resize(K, n);
+  // Logits Z (K,n): the non-target entries share one form, a [|W_j|] [|H_i|] cos + off, computed for the
+  // whole matrix at once; the target entries are then overwritten with the margin logit, whose partials
+  // (d/dcos, d/d|H_i|, d/d|W_y|) are kept per sample in b (n,3).
+  const OtherForm f = otherForm(r);
+  ws.z = ws.c;
+  if (f.wn) ws.z.array().colwise() *= ws.wn.array();
+  if (f.hn) ws.z.array().rowwise() *= ws.hn.transpose().array();
+  ws.z.array() = f.a * ws.z.array() + f.off;
+  ws.b.resize(n, 3);
   for (Eigen::Index i = 0; i < n; ++i) {
     const int yi = y[size_t(i)];
-    for (Eigen::Index j = 0; j < K; ++j) {
-      Dz dz;
-      ws.z(j, i) = cosLogit(r, j == yi, ws.c(j, i), ws.hn(i), ws.wn(j), dz);
-      ws.a(j, i) = dz.c;
-      ws.b(j, i) = dz.hn;
-      ws.pair(j, i) = dz.wn;
-    }
+    Dz dz;
+    ws.z(yi, i) = cosLogit(r, true, ws.c(yi, i), ws.hn(i), ws.wn(yi), dz);
+    ws.b(i, 0) = dz.c;
+    ws.b(i, 1) = dz.hn;
+    ws.b(i, 2) = dz.wn;
   }
   const double loss = crossEntropy(r, ws.z, y, ws.g);  // g = dL/dZ (K,n)
   if (aux && r.learn) aux->dscale = r.s != 0 ? (ws.g.array() * ws.z.array()).sum() / r.s : 0.0;
 
-  // Back to cosines and norms.
-  ws.dhn = (ws.g.array() * ws.b.array()).colwise().sum().transpose();  // (n)
-  ws.dwn = (ws.g.array() * ws.pair.array()).rowwise().sum();           // (K)
-  ws.a.array() *= ws.g.array();                                        // dL/dcos (K,n)
+  // Back to cosines and norms, first as if every entry had the non-target form ...
+  ws.a = ws.g;  // dL/dcos (K,n)
+  if (f.wn) ws.a.array().colwise() *= ws.wn.array();
+  if (f.hn) ws.a.array().rowwise() *= ws.hn.transpose().array();
+  ws.a *= f.a;
+  ws.dhn.setZero(n);
+  ws.dwn.setZero(K);
+  if (f.hn || f.wn) {
+    ws.pair = ws.g.cwiseProduct(ws.c);  // G o C (K,n)
+    if (f.hn) {
+      if (f.wn)
+        ws.dhn.noalias() = f.a * ws.pair.transpose() * ws.wn;
+      else
+        ws.dhn = f.a * ws.pair.colwise().sum().transpose();
+    }
+    if (f.wn) {
+      if (f.hn)
+        ws.dwn.noalias() = f.a * ws.pair * ws.hn;
+      else
+        ws.dwn = f.a * ws.pair.rowwise().sum();
+    }
+  }
+  // ... then swap the target entries' share for the margin logit's.
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const int yi = y[size_t(i)];
+    const double g = ws.g(yi, i), c = ws.c(yi, i);
+    const double ws_j = f.wn ? ws.wn(yi) : 1.0, hs_i = f.hn ? ws.hn(i) : 1.0;
+    ws.a(yi, i) = g * ws.b(i, 0);
+    ws.dhn(i) += g * (ws.b(i, 1) - (f.hn ? f.a * ws_j * c : 0.0));
+    ws.dwn(yi) += g * (ws.b(i, 2) - (f.wn ? f.a * hs_i * c : 0.0));
+  }
   // cos_ij = <xh_i, wh_j>: dxh = dC^T wh, dwh = dC xh.
   ws.dxh.noalias() = ws.a.transpose() * ws.wh;  // (n,d)
   ws.dwh.noalias() = ws.a * ws.xh;              // (K,d)
