@@ -1,11 +1,162 @@
-// Placeholder until its issue lands: the subcommand exists so that main links.
+// `marginscope train`: headless training with the shared training options, progress on stderr, and the
+// metrics JSON (--metrics) and embeddings CSV (--save-embeddings) written atomically at the end.
+// Every output path is checked before training starts, so a bad one costs no training time and nothing is
+// half-written.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
 #include "app/commands.h"
+#include "app/config_io.h"
+#include "app/metrics_json.h"
 #include "sim/errors.h"
+#include "sim/trainer.h"
 
 namespace ms {
 
-int cmdTrain(int, char**) {
-  throw UserError("'cmd_train' is not built yet");
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The folder of path must exist and be writable (the file is written as a temp file there, then renamed).
+void checkWritable(const std::string& key, const std::string& path) {
+  if (path.empty()) return;
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (access(dir.c_str(), W_OK) != 0)
+    throw UserError(key + ": cannot write '" + path + "' (folder '" + dir + "' is missing or not writable)");
+}
+
+std::string embeddingsCsv(const Trainer::Evaluation& e, int d) {
+  std::ostringstream o;
+  o.precision(9);
+  o << "split,label";
+  for (int j = 0; j < d; ++j) o << ",e" << (j + 1);
+  o << "\n";
+  auto rows = [&](const Mat& H, const std::vector<int>& y, const char* split) {
+    for (Eigen::Index i = 0; i < H.rows(); ++i) {
+      o << split << "," << y[size_t(i)];
+      for (int j = 0; j < d; ++j) o << "," << H(i, j);
+      o << "\n";
+    }
+  };
+  rows(e.train, e.train_labels, "train");
+  rows(e.test, e.test_labels, "test");
+  return o.str();
+}
+
+}  // namespace
+
+int cmdTrain(int argc, char** argv) {
+  CLI::App app{"marginscope train: headless training; writes the metrics JSON (--metrics)",
+               "marginscope train"};
+  TrainingOptions opts;
+  addTrainingOptions(app, opts);
+  std::string metrics_path, emb_path;
+  bool quiet = false;
+  app.add_option("--metrics", metrics_path, "write the metrics JSON here (atomically)");
+  app.add_option("--save-embeddings", emb_path, "write the final embeddings as CSV: split,label,e1..ed");
+  app.add_flag("--quiet", quiet, "no progress output");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    for (char& ch : what)
+      if (ch == '\n') ch = ' ';
+    throw UserError("train: " + what + " (see marginscope train --help)");
+  }
+  const Config config = resolveTrainingOptions(opts);
+  checkWritable("--metrics", metrics_path);
+  checkWritable("--save-embeddings", emb_path);
+  checkWritable("--save-config", opts.save_config);
+
+  Trainer trainer(config);  // reads the data: a missing or corrupt file stops here
+  if (!opts.save_config.empty()) saveConfigFile(config, opts.save_config);
+
+  const bool tty = !quiet && isatty(2);
+  const int64_t total = config.steps;
+  const auto t0 = Clock::now();
+  auto last_print = t0;
+  double loss_sum = 0;
+  int loss_n = 0;
+  std::vector<double> recent;  // the last 50 batch losses: the reported loss is their mean
+  for (int64_t i = 0; i < total; ++i) {
+    if (!trainer.step()) break;
+    const double l = trainer.lastLoss();
+    if (recent.size() < 50)
+      recent.push_back(l);
+    else
+      recent[size_t(i % 50)] = l;
+    loss_sum += l;
+    ++loss_n;
+    const auto now = Clock::now();
+    const double since = std::chrono::duration<double>(now - last_print).count();
+    if (!quiet && ((tty && since >= 0.1) || since >= 3.0)) {
+      const double el = std::chrono::duration<double>(now - t0).count();
+      const double sps = double(i + 1) / el;
+      const double mean = loss_sum / loss_n;
+      if (tty) {
+        const int w = 30, filled = int(w * double(i + 1) / double(total));
+        std::fprintf(stderr, "\r[%s%s] %lld/%lld  loss %.4f  %.0f steps/s ", std::string(filled, '#').c_str(),
+                     std::string(w - filled, '.').c_str(), (long long)(i + 1), (long long)total, mean, sps);
+      } else {
+        std::fprintf(stderr, "step %lld/%lld  loss %.4f  %.0f steps/s\n", (long long)(i + 1),
+                     (long long)total, mean, sps);
+      }
+      std::fflush(stderr);
+      loss_sum = 0;
+      loss_n = 0;
+      last_print = now;
+    }
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (tty) std::fputc('\n', stderr);
+  const int64_t steps_done = trainer.stepCount();
+  const double sps = seconds > 0 ? double(steps_done) / seconds : 0.0;
+  trainer.setStepsPerSecond(sps);
+
+  const SnapshotPtr snap = trainer.snapshot(true);
+  const Trainer::Evaluation eval = trainer.evaluate();
+  double loss = std::nan("");
+  if (!recent.empty()) {
+    loss = 0;
+    for (double v : recent) loss += v;
+    loss /= double(recent.size());
+  }
+
+  nlohmann::json j;
+  j["step"] = steps_done;
+  j["loss"] = loss;
+  j["last_batch_loss"] = trainer.lastLoss();
+  j["train_accuracy"] = eval.train_accuracy;
+  j["test_accuracy"] = eval.test_accuracy;
+  j["steps_per_second"] = sps;
+  j["seconds"] = seconds;
+  j["gflops_per_second"] = sps * trainer.flopsPerStep() * 1e-9;
+  j["diverged"] = trainer.diverged();
+  j["message"] = trainer.message();
+  j["classes"] = snap->K;
+  j["classes_all"] = snap->K_all;
+  j["train_points"] = eval.train.rows();
+  j["test_points"] = eval.test.rows();
+  j["loss_state"] = {
+      {"lambda", snap->loss_state.lambda}, {"s", snap->loss_state.s}, {"alpha", snap->loss_state.alpha}};
+  j["config"] = configToJson(config);
+  metricsToJson(snap->metrics, j);
+
+  if (trainer.diverged()) std::fprintf(stderr, "marginscope train: %s\n", trainer.message().c_str());
+  if (!quiet)
+    std::fprintf(stderr, "done: %lld steps in %.2f s (%.0f steps/s), loss %.4f, train %.3f, test %.3f\n",
+                 (long long)steps_done, seconds, sps, loss, eval.train_accuracy, eval.test_accuracy);
+  if (!emb_path.empty()) writeFileAtomic(emb_path, embeddingsCsv(eval, snap->dim));
+  if (!metrics_path.empty()) writeFileAtomic(metrics_path, j.dump(2) + "\n");
+  return 0;
 }
 
 }  // namespace ms

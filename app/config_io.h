@@ -1,10 +1,16 @@
 // One Config, parsed from preset JSON and from the command line alike, and written back as JSON.
 // Every bad key or value throws UserError naming the key, the value and what is allowed.
 #pragma once
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "sim/config.h"
+
+namespace CLI {
+class App;
+}
 
 namespace ms {
 
@@ -15,5 +21,21 @@ Config loadConfigFile(const std::string& path);  // throws UserError (missing, m
 // Writes atomically (temp file + rename): nothing half-written on failure.
 void saveConfigFile(const Config& c, const std::string& path);
 void writeFileAtomic(const std::string& path, const std::string& text);
+
+// The shared training options of `train` and `render` (DESIGN.md "Contracts"): --config FILE first, then
+// the flags given override it. Values are kept as text and converted by the same code as preset JSON, so a
+// bad value gets the same one-line message either way.
+struct TrainingOptions {
+  std::string config_file;
+  std::map<std::string, std::string> given;  // config key -> value text of the flags given
+  std::vector<std::string> params;           // --param KEY=VALUE, in order
+  std::string save_config;                   // --save-config FILE
+};
+void addTrainingOptions(CLI::App& app, TrainingOptions& o);
+// The Config the options describe (the defaults, then --config, then the flags); throws UserError.
+Config resolveTrainingOptions(const TrainingOptions& o);
+// Applies one "KEY=VALUE" loss parameter (numbers, true/false, a choice by name, or a comma list for
+// Vector params) to c.params; throws UserError naming the key.
+void applyParamText(const std::string& key_value, Config& c);
 
 }  // namespace ms

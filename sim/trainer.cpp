@@ -455,7 +455,8 @@ bool Trainer::Impl::divergedAt(const std::string& what) {
       advice += " or the scale " + ps.name;
   if (cfg.clip <= 0) advice += ", or turn on gradient clipping (clip)";
   message = what + " at step " + std::to_string(step + 1) + " (" + detail +
-            "): training paused and the parameters of step " + std::to_string(ck_old_step) + " restored; " + advice;
+            "): training paused and the parameters of step " + std::to_string(ck_old_step) + " restored; " +
+            advice;
   return false;
 }
 
@@ -598,6 +599,9 @@ void Trainer::setStepsPerSecond(double sps) {
 }
 void Trainer::setControlLatencyMs(double ms) {
   impl_->latency_ms = ms;
+}
+double Trainer::lastLoss() const {
+  return impl_->last_loss;
 }
 int Trainer::inputDim() const {
   return impl_->P;

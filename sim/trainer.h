@@ -51,6 +51,7 @@ class Trainer {
   void setStepsPerSecond(double sps);
   // Latency of the last Controls change to the first step that used it, shown in snapshots (worker).
   void setControlLatencyMs(double ms);
+  double lastLoss() const;  // loss of the last step's batch (NaN before the first step)
   int inputDim() const;
   int classes() const;  // K (trained classes)
 
