@@ -1,11 +1,200 @@
-// Placeholder until its issue lands: the subcommand exists so that main links.
+// `marginscope render`: trains exactly as `train` does (the shared training options), then draws one view
+// offscreen through headless EGL and writes a PNG (--out), optionally an SVG of the 2-D views (--svg) and the
+// metrics JSON (--metrics). Every option and output folder is checked before training, so a mistake costs
+// no training time; all files are written atomically (temp + rename).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
 #include "app/commands.h"
+#include "app/config_io.h"
+#include "app/metrics_json.h"
+#include "render/headless.h"
+#include "render/renderer.h"
 #include "sim/errors.h"
+#include "sim/trainer.h"
 
 namespace ms {
 
-int cmdRender(int, char**) {
-  throw UserError("'cmd_render' is not built yet");
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void checkWritable(const std::string& key, const std::string& path) {
+  if (path.empty()) return;
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (access(dir.c_str(), W_OK) != 0)
+    throw UserError(key + ": cannot write '" + path + "' (folder '" + dir + "' is missing or not writable)");
+}
+
+template <class E>
+E parseChoice(const std::string& key, const std::string& value,
+              const std::vector<std::pair<const char*, E>>& table) {
+  std::string allowed;
+  for (const auto& [name, e] : table) {
+    if (value == name) return e;
+    allowed += (allowed.empty() ? "" : "|") + std::string(name);
+  }
+  throw UserError(key + " '" + value + "' is not allowed: use " + allowed);
+}
+
+double seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+}  // namespace
+
+int cmdRender(int argc, char** argv) {
+  CLI::App app{
+      "marginscope render: train as `train` does, then render the view offscreen (no display needed)",
+      "marginscope render"};
+  TrainingOptions opts;
+  addTrainingOptions(app, opts);
+  std::string out, svg, metrics_path, view_s, theme_s = "paper", bg_s = "theme";
+  int width = 1600, height = 1200;
+  double scale = 1;
+  bool annotate = false, raw = false, no_legend = false, true_norm = false, quiet = false;
+  double yaw = 0.6, pitch = 0.35, zoom = 1, point_size = 6;
+  app.add_option("--out", out, "PNG file to write (required)");
+  app.add_option("--svg", svg, "also write an SVG of the view (2-D views only)");
+  app.add_option("--metrics", metrics_path, "write the metrics JSON here");
+  app.add_option("--view", view_s,
+                 "circle|sphere|raw|input (default: circle for --dim 2, sphere for --dim 3)");
+  app.add_option("--width", width, "view width in pixels (default 1600)");
+  app.add_option("--height", height, "view height in pixels (default 1200)");
+  app.add_option("--scale", scale, "output scale 0.25..8: the PNG is scale x width by scale x height");
+  app.add_option("--theme", theme_s, "paper|dark (default paper)");
+  app.add_option("--background", bg_s, "theme|white|transparent (default theme)");
+  app.add_flag("--annotate", annotate, "angles between weights, boundary angles, theory vs measured margin");
+  app.add_flag("--raw", raw, "also draw the raw (unnormalised) features with a line to their projection");
+  app.add_flag("--true-norm", true_norm, "weight arrows at their real norm (softmax, L-Softmax)");
+  app.add_flag("--no-legend", no_legend, "no caption and class legend");
+  app.add_option("--yaw", yaw, "sphere camera yaw, radians (default 0.6)");
+  app.add_option("--pitch", pitch, "sphere camera pitch, radians (default 0.35)");
+  app.add_option("--zoom", zoom, "sphere camera zoom 0.2..5 (default 1)");
+  app.add_option("--point-size", point_size, "point diameter in pixels at scale 1 (default 6)");
+  app.add_flag("--quiet", quiet, "no timing line on stderr");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    for (char& ch : what)
+      if (ch == '\n') ch = ' ';
+    throw UserError("render: " + what + " (see marginscope render --help)");
+  }
+  const auto t0 = Clock::now();
+  if (out.empty()) throw UserError("render: --out FILE.png is required");
+  const Config config = resolveTrainingOptions(opts);
+  ViewOptions view;
+  view.theme = parseChoice<Theme>("--theme", theme_s, {{"paper", Theme::Paper}, {"dark", Theme::Dark}});
+  ExportOptions ex;
+  ex.background = parseChoice<Background>(
+      "--background", bg_s,
+      {{"theme", Background::Theme}, {"white", Background::White}, {"transparent", Background::Transparent}});
+  if (view_s.empty()) view_s = config.dim == 3 ? "sphere" : "circle";
+  view.kind = parseChoice<ViewKind>("--view", view_s,
+                                    {{"circle", ViewKind::Circle},
+                                     {"sphere", ViewKind::Sphere},
+                                     {"raw", ViewKind::Raw},
+                                     {"input", ViewKind::Input}});
+  if (view.kind == ViewKind::Circle && config.dim != 2)
+    throw UserError("--view circle needs --dim 2 (got --dim " + std::to_string(config.dim) +
+                    "): use sphere or input");
+  if (view.kind == ViewKind::Sphere && config.dim != 3)
+    throw UserError("--view sphere needs --dim 3 (got --dim " + std::to_string(config.dim) +
+                    "): use circle or input");
+  if (view.kind == ViewKind::Raw && config.dim != 2 && config.dim != 3)
+    throw UserError("--view raw needs --dim 2 or 3 (got --dim " + std::to_string(config.dim) + ")");
+  if (view.kind == ViewKind::Input && config.input_dim != 2 && config.dataset != "spirals" &&
+      config.dataset != "rings" && config.dataset != "moons" && config.dataset != "xor" &&
+      config.dataset != "blobs")
+    throw UserError("--view input needs 2-D inputs (toy datasets), not --dataset " + config.dataset);
+  if (view.kind == ViewKind::Input && config.dataset == "blobs" && config.input_dim != 2)
+    throw UserError("--view input needs 2-D inputs: --input-dim is " + std::to_string(config.input_dim));
+  if (!svg.empty() && (view.kind == ViewKind::Sphere || config.dim == 3) && view.kind != ViewKind::Input)
+    throw UserError(
+        "--svg: SVG export supports the 2-D views (circle, raw at --dim 2, input); this view is 3-D");
+  if (width < 16 || width > 16384)
+    throw UserError("--width " + std::to_string(width) + " is out of range 16..16384");
+  if (height < 16 || height > 16384)
+    throw UserError("--height " + std::to_string(height) + " is out of range 16..16384");
+  if (!(scale >= 0.25 && scale <= 8))
+    throw UserError("--scale " + CLI::detail::to_string(scale) + " is out of range 0.25..8");
+  if (!(zoom >= 0.2 && zoom <= 5))
+    throw UserError("--zoom " + CLI::detail::to_string(zoom) + " is out of range 0.2..5");
+  if (!(point_size > 0 && point_size <= 64))
+    throw UserError("--point-size " + CLI::detail::to_string(point_size) + " is out of range (0, 64]");
+  if (!std::isfinite(yaw) || !std::isfinite(pitch)) throw UserError("--yaw/--pitch must be finite numbers");
+  checkWritable("--out", out);
+  checkWritable("--svg", svg);
+  checkWritable("--metrics", metrics_path);
+  checkWritable("--save-config", opts.save_config);
+  view.show_annotations = annotate;
+  view.show_raw = raw;
+  view.weights_true_norm = true_norm;
+  view.show_legend = !no_legend;
+  view.yaw = static_cast<float>(yaw);
+  view.pitch = static_cast<float>(pitch);
+  view.zoom = static_cast<float>(zoom);
+  view.point_size = static_cast<float>(point_size);
+  ex.width = width;
+  ex.height = height;
+  ex.scale = static_cast<float>(scale);
+
+  // The GL context first: a machine without EGL fails before training, not after.
+  HeadlessContext gl;
+  Renderer renderer;
+
+  Trainer trainer(config);
+  if (!opts.save_config.empty()) saveConfigFile(config, opts.save_config);
+  const auto t_train = Clock::now();
+  for (int64_t i = 0; i < config.steps; ++i)
+    if (!trainer.step()) break;
+  const double train_s = seconds(t_train, Clock::now());
+  trainer.setStepsPerSecond(train_s > 0 ? double(trainer.stepCount()) / train_s : 0.0);
+  const SnapshotPtr snap = trainer.snapshot(true);
+  if (trainer.diverged()) std::fprintf(stderr, "marginscope render: %s\n", trainer.message().c_str());
+
+  const auto t_render = Clock::now();
+  renderer.setSnapshot(snap);
+  renderer.exportPng(view, ex, out);
+  const double png_s = seconds(t_render, Clock::now());
+  const auto t_svg = Clock::now();
+  if (!svg.empty()) exportSvg(*snap, view, ex, svg);
+  const double svg_s = seconds(t_svg, Clock::now());
+
+  if (!metrics_path.empty()) {
+    nlohmann::json j;
+    j["step"] = trainer.stepCount();
+    j["loss"] = snap->loss_value;
+    j["train_accuracy"] = snap->train_accuracy;
+    j["test_accuracy"] = snap->test_accuracy;
+    j["steps_per_second"] = train_s > 0 ? double(trainer.stepCount()) / train_s : 0.0;
+    j["diverged"] = trainer.diverged();
+    j["message"] = trainer.message();
+    j["loss_state"] = {
+        {"lambda", snap->loss_state.lambda}, {"s", snap->loss_state.s}, {"alpha", snap->loss_state.alpha}};
+    j["config"] = configToJson(config);
+    j["render"] = {{"view", view_s},           {"width", width},       {"height", height},
+                   {"scale", scale},           {"png", out},           {"svg", svg},
+                   {"train_seconds", train_s}, {"png_seconds", png_s}, {"svg_seconds", svg_s},
+                   {"gl", gl.description()}};
+    metricsToJson(snap->metrics, j);
+    writeFileAtomic(metrics_path, j.dump(2) + "\n");
+  }
+  if (!quiet)
+    std::fprintf(stderr, "render: %lld steps in %.2f s; PNG %dx%d in %.3f s%s; total %.2f s\n",
+                 (long long)trainer.stepCount(), train_s, int(std::lround(width * scale)),
+                 int(std::lround(height * scale)), png_s,
+                 svg.empty() ? "" : (", SVG in " + CLI::detail::to_string(svg_s) + " s").c_str(),
+                 seconds(t0, Clock::now()));
+  return 0;
 }
 
 }  // namespace ms

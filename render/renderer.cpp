@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <stdexcept>
@@ -34,12 +35,6 @@ struct TriVertex {
 struct TexVertex {
   float x, y, u, v;
   uint32_t rgba;
-};
-
-struct PointVertex {
-  float x, y, z;
-  uint32_t rgba;
-  float hollow;
 };
 
 void pushTri(std::vector<TriVertex>& out, const TriVertex& a, const TriVertex& b, const TriVertex& c) {
@@ -243,9 +238,11 @@ struct Renderer::Impl {
   GLuint tri_prog = 0, tex_prog = 0, pts_prog = 0, sph_prog = 0;
   GLuint vao = 0, tri_vbo = 0, tex_vbo = 0, pts_vbo = 0;
   GLuint table_tex = 0, image_tex = 0;
+  GLuint pos_buf = 0, col_buf = 0, pos_tex = 0, col_tex = 0;  // point data as buffer textures
   std::map<int, std::pair<std::shared_ptr<BakedFont>, GLuint>> fonts;
   Fbo msaa, resolve;
-  int samples = 4;
+  int samples = 4;         // live draw()
+  int export_samples = 4;  // exports
   int tile_size = 2048;
 
   SnapshotPtr snap;
@@ -259,7 +256,8 @@ struct Renderer::Impl {
   Rgba scene_bg;
   // GPU mirror of the scene: uploaded only when the scene was rebuilt.
   std::vector<TriVertex> under_v, over_v;
-  std::vector<PointVertex> point_v;
+  std::vector<float> point_pos;      // (n,4) xyz + hollow
+  std::vector<uint32_t> point_rgba;  // (n)
   struct LayerRange {
     size_t first, count;
     float radius, alpha;
@@ -267,6 +265,7 @@ struct Renderer::Impl {
   std::vector<LayerRange> layer_ranges;
   size_t under_n = 0, over_n = 0;
   bool uploaded = false;
+  bool live = false;  // the scene was built for draw(), not for an export
 
   void init() {
     tri_prog = compileProgram("tri.vert", "tri.frag");
@@ -277,21 +276,33 @@ struct Renderer::Impl {
     glGenBuffers(1, &tri_vbo);
     glGenBuffers(1, &tex_vbo);
     glGenBuffers(1, &pts_vbo);
+    glGenBuffers(1, &pos_buf);
+    glGenBuffers(1, &col_buf);
+    glGenTextures(1, &pos_tex);
+    glGenTextures(1, &col_tex);
     glGenTextures(1, &table_tex);
     glGenTextures(1, &image_tex);
     GLint max_samples = 0;
     glGetIntegerv(GL_MAX_SAMPLES, &max_samples);
     samples = std::min(4, std::max(0, max_samples));
+    export_samples = samples;
+    // Live frames: llvmpipe pays ~3x per frame for 4x MSAA (clear, per-sample blending, resolve), which would
+    // cost the frame-rate targets; points, sphere and hatching are anti-aliased in their shaders anyway.
+    // Exports always use MSAA. MS_MSAA=N overrides the live setting.
+    const char* gl_renderer = reinterpret_cast<const char*>(glGetString(GL_RENDERER));
+    if (gl_renderer && std::strstr(gl_renderer, "llvmpipe")) samples = 0;
+    if (const char* env = std::getenv("MS_MSAA"))
+      samples = std::clamp(std::atoi(env), 0, std::max(0, max_samples));
   }
 
   ~Impl() {
     msaa.release();
     resolve.release();
     for (auto& f : fonts) glDeleteTextures(1, &f.second.second);
-    GLuint bufs[] = {tri_vbo, tex_vbo, pts_vbo};
-    glDeleteBuffers(3, bufs);
-    GLuint texs[] = {table_tex, image_tex};
-    glDeleteTextures(2, texs);
+    GLuint bufs[] = {tri_vbo, tex_vbo, pts_vbo, pos_buf, col_buf};
+    glDeleteBuffers(5, bufs);
+    GLuint texs[] = {table_tex, image_tex, pos_tex, col_tex};
+    glDeleteTextures(4, texs);
     glDeleteVertexArrays(1, &vao);
     for (GLuint p : {tri_prog, tex_prog, pts_prog, sph_prog}) glDeleteProgram(p);
   }
@@ -311,6 +322,42 @@ struct Renderer::Impl {
     return true;
   }
 
+  // Live frames only: of the points that land in the same pixel (same side of the sphere, same fill), only
+  // the last one drawn is kept. It would cover the others up to a sub-pixel sliver, and 100,000 points on a
+  // circle of ~2,000 pixels are mostly such repeats: this is what makes 100k points cheap under llvmpipe.
+  // Exports draw every point.
+  std::vector<int32_t> last_at;  // (4, H, W) index of the last point per pixel, side and fill
+  std::vector<uint8_t> keep;
+  void appendDeduplicated(const PointLayer& L) {
+    const int W = scene.width, H = scene.height;
+    const size_t plane = static_cast<size_t>(W) * H, n = L.rgba.size();
+    last_at.assign(plane * 4, -1);
+    keep.assign(n, 0);
+    const float* M = scene.model_to_px;
+    for (size_t i = 0; i < n; ++i) {
+      const float x = L.pos[i * 3], y = L.pos[i * 3 + 1], z = L.pos[i * 3 + 2];
+      const float px = M[0] * x + M[4] * y + M[8] * z + M[12];
+      const float py = M[1] * x + M[5] * y + M[9] * z + M[13];
+      const float depth = M[2] * x + M[6] * y + M[10] * z + M[14];
+      const int ix = static_cast<int>(std::floor(px)), iy = static_cast<int>(std::floor(py));
+      if (ix < 0 || iy < 0 || ix >= W || iy >= H) {
+        keep[i] = 1;  // off screen but its disc may reach in: keep
+        continue;
+      }
+      const size_t slot =
+          (static_cast<size_t>(depth < 0) * 2 + L.hollow[i]) * plane + static_cast<size_t>(iy) * W + ix;
+      if (last_at[slot] >= 0) keep[static_cast<size_t>(last_at[slot])] = 0;
+      last_at[slot] = static_cast<int32_t>(i);
+      keep[i] = 1;
+    }
+    for (size_t i = 0; i < n; ++i)
+      if (keep[i]) {
+        point_pos.insert(point_pos.end(),
+                         {L.pos[i * 3], L.pos[i * 3 + 1], L.pos[i * 3 + 2], float(L.hollow[i])});
+        point_rgba.push_back(L.rgba[i]);
+      }
+  }
+
   void upload() {
     if (uploaded) return;
     under_v.clear();
@@ -323,16 +370,32 @@ struct Renderer::Impl {
     all.insert(all.end(), over_v.begin(), over_v.end());
     glBindBuffer(GL_ARRAY_BUFFER, tri_vbo);
     glBufferData(GL_ARRAY_BUFFER, all.size() * sizeof(TriVertex), all.data(), GL_DYNAMIC_DRAW);
-    point_v.clear();
+    point_pos.clear();
+    point_rgba.clear();
     layer_ranges.clear();
     for (const PointLayer& L : scene.layers) {
-      const size_t n = L.rgba.size();
-      layer_ranges.push_back({point_v.size(), n, L.radius, L.alpha});
-      for (size_t i = 0; i < n; ++i)
-        point_v.push_back({L.pos[i * 3], L.pos[i * 3 + 1], L.pos[i * 3 + 2], L.rgba[i], float(L.hollow[i])});
+      const size_t first = point_rgba.size();
+      if (live)
+        appendDeduplicated(L);
+      else
+        for (size_t i = 0; i < L.rgba.size(); ++i) {
+          point_pos.insert(point_pos.end(),
+                           {L.pos[i * 3], L.pos[i * 3 + 1], L.pos[i * 3 + 2], float(L.hollow[i])});
+          point_rgba.push_back(L.rgba[i]);
+        }
+      layer_ranges.push_back({first, point_rgba.size() - first, L.radius, L.alpha});
     }
-    glBindBuffer(GL_ARRAY_BUFFER, pts_vbo);
-    glBufferData(GL_ARRAY_BUFFER, point_v.size() * sizeof(PointVertex), point_v.data(), GL_DYNAMIC_DRAW);
+    if (point_pos.empty()) point_pos.assign(4, 0.0f), point_rgba.assign(1, 0u);  // never an empty buffer
+    glBindBuffer(GL_TEXTURE_BUFFER, pos_buf);
+    glBufferData(GL_TEXTURE_BUFFER, point_pos.size() * sizeof(float), point_pos.data(), GL_DYNAMIC_DRAW);
+    glBindBuffer(GL_TEXTURE_BUFFER, col_buf);
+    glBufferData(GL_TEXTURE_BUFFER, point_rgba.size() * sizeof(uint32_t), point_rgba.data(), GL_DYNAMIC_DRAW);
+    glBindBuffer(GL_TEXTURE_BUFFER, 0);
+    glBindTexture(GL_TEXTURE_BUFFER, pos_tex);
+    glTexBuffer(GL_TEXTURE_BUFFER, GL_RGBA32F, pos_buf);
+    glBindTexture(GL_TEXTURE_BUFFER, col_tex);
+    glTexBuffer(GL_TEXTURE_BUFFER, GL_RGBA8, col_buf);
+    glBindTexture(GL_TEXTURE_BUFFER, 0);
     // Sphere rule table and the input-space image.
     if (scene.sphere && scene.rule.valid()) {
       const int K = std::min(scene.rule.K, kMaxSphereClasses);
@@ -470,34 +533,36 @@ struct Renderer::Impl {
     }
   }
 
-  void drawPoints(const float tile[4]) {
-    if (point_v.empty()) return;
+  void drawPoints(const float tile[4], bool sprites) {
+    if (layer_ranges.empty()) return;
     glUseProgram(pts_prog);
+    glUniform1i(glGetUniformLocation(pts_prog, "u_sprite"), sprites ? 1 : 0);
+    if (sprites) glEnable(GL_PROGRAM_POINT_SIZE);
     glUniform4fv(glGetUniformLocation(pts_prog, "u_tile"), 1, tile);
     glUniformMatrix4fv(glGetUniformLocation(pts_prog, "u_model_to_px"), 1, GL_FALSE, scene.model_to_px);
-    glBindBuffer(GL_ARRAY_BUFFER, pts_vbo);
+    glActiveTexture(GL_TEXTURE1);
+    glBindTexture(GL_TEXTURE_BUFFER, pos_tex);
+    glActiveTexture(GL_TEXTURE2);
+    glBindTexture(GL_TEXTURE_BUFFER, col_tex);
+    glActiveTexture(GL_TEXTURE0);
+    glUniform1i(glGetUniformLocation(pts_prog, "u_pos"), 1);
+    glUniform1i(glGetUniformLocation(pts_prog, "u_colour"), 2);
     for (const LayerRange& L : layer_ranges) {
       if (L.count == 0) continue;
-      const size_t base = L.first * sizeof(PointVertex);
-      glEnableVertexAttribArray(0);
-      glVertexAttribPointer(0, 3, GL_FLOAT, GL_FALSE, sizeof(PointVertex),
-                            (void*)(base + offsetof(PointVertex, x)));
-      glEnableVertexAttribArray(1);
-      glVertexAttribPointer(1, 4, GL_UNSIGNED_BYTE, GL_TRUE, sizeof(PointVertex),
-                            (void*)(base + offsetof(PointVertex, rgba)));
-      glEnableVertexAttribArray(2);
-      glVertexAttribPointer(2, 1, GL_FLOAT, GL_FALSE, sizeof(PointVertex),
-                            (void*)(base + offsetof(PointVertex, hollow)));
-      glVertexAttribDivisor(0, 1);
-      glVertexAttribDivisor(1, 1);
-      glVertexAttribDivisor(2, 1);
+      glUniform1i(glGetUniformLocation(pts_prog, "u_first"), static_cast<GLint>(L.first));
       glUniform1f(glGetUniformLocation(pts_prog, "u_radius"), L.radius);
       glUniform1f(glGetUniformLocation(pts_prog, "u_alpha"), L.alpha);
-      glDrawArraysInstanced(GL_TRIANGLE_STRIP, 0, 4, static_cast<GLsizei>(L.count));
+      if (sprites)
+        glDrawArrays(GL_POINTS, 0, static_cast<GLsizei>(L.count));
+      else
+        glDrawArrays(GL_TRIANGLES, 0, static_cast<GLsizei>(L.count * 6));
     }
-    glVertexAttribDivisor(0, 0);
-    glVertexAttribDivisor(1, 0);
-    glVertexAttribDivisor(2, 0);
+    if (sprites) glDisable(GL_PROGRAM_POINT_SIZE);
+    glActiveTexture(GL_TEXTURE1);
+    glBindTexture(GL_TEXTURE_BUFFER, 0);
+    glActiveTexture(GL_TEXTURE2);
+    glBindTexture(GL_TEXTURE_BUFFER, 0);
+    glActiveTexture(GL_TEXTURE0);
   }
 
   void drawSphere(const float tile[4]) {
@@ -514,7 +579,7 @@ struct Renderer::Impl {
     std::vector<float> w(static_cast<size_t>(K) * 3), col(static_cast<size_t>(K) * 3);
     for (int j = 0; j < K; ++j) {
       for (int k = 0; k < 3; ++k) w[j * 3 + k] = static_cast<float>(sc.rule.dirs[j * 3 + k]);
-      const Rgba c = classColour(j, sc.rule.K);
+      const Rgba c = classColour(j, sc.palette_K);
       col[j * 3] = c.r, col[j * 3 + 1] = c.g, col[j * 3 + 2] = c.b;
     }
     glUniform1i(U("u_K"), K);
@@ -537,11 +602,11 @@ struct Renderer::Impl {
     glUniform1i(U("u_bounds"), sc.view.show_boundaries ? 1 : 0);
     glUniform1i(U("u_margins"), sc.view.show_margins ? 1 : 0);
     glUniform1i(U("u_lighting"), sc.view.lighting ? 1 : 0);
-    glDrawArrays(GL_TRIANGLES, 0, 3);
+    glDrawArrays(GL_TRIANGLES, 0, 6);
   }
 
   // Renders the cached scene into the bound framebuffer; tile = (x0, y0, w, h) of the image it covers.
-  void render(const float tile[4]) {
+  void render(const float tile[4], bool sprites) {
     upload();
     glBindVertexArray(vao);
     glDisable(GL_SCISSOR_TEST);
@@ -568,7 +633,7 @@ struct Renderer::Impl {
       drawSphere(tile);
       glDepthFunc(GL_LESS);
     }
-    drawPoints(tile);
+    drawPoints(tile, sprites);
     if (scene.depth) glDepthMask(GL_FALSE);  // overlay tests against the sphere but does not occlude itself
     drawTris(under_n, over_n, tile);
     glDisable(GL_DEPTH_TEST);
@@ -596,13 +661,15 @@ void Renderer::draw(const ViewOptions& view, int x, int y, int w, int h, float p
   if (w <= 0 || h <= 0) return;
   SavedState saved;
   Impl& I = *impl_;
+  if (!I.live) I.scene_ok = false;
+  I.live = true;
   I.prepare(view, w, h, pixel_scale, backgroundColour(view.theme, Background::Theme));
   I.msaa.ensure(w, h, I.samples);
   I.resolve.ensure(w, h, 0);
   glBindFramebuffer(GL_FRAMEBUFFER, I.msaa.fbo);
   glViewport(0, 0, w, h);
   const float tile[4] = {0, 0, float(w), float(h)};
-  I.render(tile);
+  I.render(tile, true);
   glBindFramebuffer(GL_READ_FRAMEBUFFER, I.msaa.fbo);
   glBindFramebuffer(GL_DRAW_FRAMEBUFFER, I.resolve.fbo);
   glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
@@ -631,12 +698,13 @@ std::vector<uint8_t> Renderer::renderImage(const ViewOptions& view, const Export
   Impl& I = *impl_;
   // Exports never reuse draw()'s cache: it is keyed by window size.
   I.scene_ok = false;
+  I.live = false;
   I.prepare(view, W, H, ex.scale, backgroundColour(view.theme, ex.background));
   I.scene_ok = false;  // the next draw() rebuilds its own
   // Tiles keep the multisampled buffer small whatever the export size (8x of 1600x1200 is 12800x9600).
   const int T = I.tile_size;
   const int tw = std::min(W, T), th = std::min(H, T);
-  I.msaa.ensure(tw, th, I.samples);
+  I.msaa.ensure(tw, th, I.export_samples);
   I.resolve.ensure(tw, th, 0);
   std::vector<uint8_t> img(static_cast<size_t>(W) * H * 4);
   std::vector<uint8_t> rows(static_cast<size_t>(tw) * th * 4);
@@ -647,7 +715,7 @@ std::vector<uint8_t> Renderer::renderImage(const ViewOptions& view, const Export
       glViewport(0, 0, tw, th);
       // The tile spans tw x th pixels of the image starting at (tx, ty); only cw x ch of it is kept.
       const float tile[4] = {float(tx), float(ty), float(tw), float(th)};
-      I.render(tile);
+      I.render(tile, false);
       glBindFramebuffer(GL_READ_FRAMEBUFFER, I.msaa.fbo);
       glBindFramebuffer(GL_DRAW_FRAMEBUFFER, I.resolve.fbo);
       glBlitFramebuffer(0, 0, tw, th, 0, 0, tw, th, GL_COLOR_BUFFER_BIT, GL_NEAREST);

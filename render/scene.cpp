@@ -3,6 +3,8 @@
 // where they are built.
 #include "render/scene.h"
 
+#include "render/text.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -13,6 +15,11 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kTwoPi = 2 * kPi;
+
+// Held-out classes (labels >= K, test only) get colours of their own.
+int paletteSize(const Snapshot& s) {
+  return std::max(s.K, s.K_all);
+}
 
 std::string fmt(const char* f, double v) {
   char buf[64];
@@ -29,12 +36,19 @@ struct Map2 {
   P2 polar(double r, double a) const { return (*this)(r * std::cos(a), r * std::sin(a)); }
 };
 
+// Angular step whose chord strays at most 0.2 pixel from an arc of radius r: fewer, wider triangles
+// (llvmpipe rasterises thin slivers in mostly empty 4x4 blocks, so 720 slivers per disc cost 6x the pixels).
+double arcStep(const Map2& m, double r) {
+  const double r_px = std::max(1.0, std::fabs(r) * m.k);
+  return std::clamp(2 * std::acos(std::max(0.0, 1 - 0.2 / r_px)), 0.004, 0.12);
+}
+
 Shape sector(const Map2& m, double r0, double r1, double a0, double a1, Rgba c, const char* role) {
   Shape s;
   s.kind = Shape::Kind::Fill;
   s.colour = c;
   s.role = role;
-  const int n = std::max(2, static_cast<int>(std::ceil((a1 - a0) / (kTwoPi / 720))));
+  const int n = std::max(2, static_cast<int>(std::ceil((a1 - a0) / arcStep(m, r1))));
   if (r0 <= 0) {
     s.pts.push_back(m(0, 0));
     for (int i = 0; i <= n; ++i) s.pts.push_back(m.polar(r1, a0 + (a1 - a0) * i / n));
@@ -54,7 +68,7 @@ Shape arcStroke(const Map2& m, double r, double a0, double a1, float width, Rgba
   s.colour = c;
   s.width = width;
   s.role = role;
-  const int n = std::max(2, static_cast<int>(std::ceil(std::fabs(a1 - a0) / (kTwoPi / 720))));
+  const int n = std::max(2, static_cast<int>(std::ceil(std::fabs(a1 - a0) / arcStep(m, r))));
   for (int i = 0; i <= n; ++i) s.pts.push_back(m.polar(r, a0 + (a1 - a0) * i / n));
   return s;
 }
@@ -132,19 +146,25 @@ void addCaption(Scene& sc, const Snapshot& s) {
   std::string l2 = "step " + std::to_string(s.step) + "   d = " + std::to_string(s.dim) + "   train " +
                    fmt("%.1f%%", 100 * s.train_accuracy) + "   test " + fmt("%.1f%%", 100 * s.test_accuracy);
   sc.texts.push_back({pad, pad + size * 2.35f, l2, size * 0.85f, sc.theme.muted, 0});
-  // Class legend down the right edge: a swatch and the class index.
-  const int K = std::min(s.K, 40);
-  const float row = size * 1.35f, x = sc.width - pad - 2.2f * size;
+  // Class legend down the right edge: a swatch and the class name (or index); held-out classes marked.
+  const int KP = paletteSize(s), K = std::min(KP, 40);
+  float name_w = 0;
+  auto name = [&](int k) {
+    std::string n = k < static_cast<int>(s.class_names.size()) ? s.class_names[k] : std::to_string(k);
+    if (k >= s.K) n += " (held out)";
+    return n;
+  };
+  for (int k = 0; k < K; ++k) name_w = std::max(name_w, textWidth(name(k), size * 0.85f));
+  const float row = size * 1.35f, h = size * 0.7f, x = sc.width - pad - name_w - h - size * 0.35f;
   for (int k = 0; k < K; ++k) {
     const float y = pad + size + row * k;
     Shape sw;
     sw.kind = Shape::Kind::Fill;
-    sw.colour = classColour(k, s.K);
+    sw.colour = classColour(k, KP);
     sw.role = "legend";
-    const float h = size * 0.7f;
     sw.pts = {{x, y - h}, {x + h, y - h}, {x + h, y}, {x, y}};
     sc.over.push_back(sw);
-    sc.texts.push_back({x + h + size * 0.35f, y, std::to_string(k), size * 0.85f, sc.theme.foreground, 0});
+    sc.texts.push_back({x + h + size * 0.35f, y, name(k), size * 0.85f, sc.theme.foreground, 0});
   }
 }
 
@@ -200,7 +220,7 @@ PointLayer embeddingLayer(const Snapshot& s, const ViewOptions& v, bool raw, dou
     if (!std::isfinite(norm)) continue;
     const double f = raw ? raw_scale : (norm > 0 ? 1.0 / norm : 0.0);
     for (int k = 0; k < 3; ++k) L.pos.push_back(static_cast<float>(p[k] * f));
-    L.rgba.push_back(packRgba(pointColour(i < s.labels.size() ? s.labels[i] : -1, s.K)));
+    L.rgba.push_back(packRgba(pointColour(i < s.labels.size() ? s.labels[i] : -1, paletteSize(s))));
     L.hollow.push_back(test ? 1 : 0);
   }
   return L;
@@ -256,8 +276,8 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
 
   if (v.show_regions)
     for (const CircleArc& a : cd.regions)
-      sc.under.push_back(
-          sector(m, 0, r_reg, a.a0, a.a1, withAlpha(classColour(a.cls, s.K), th.region_alpha), "region"));
+      sc.under.push_back(sector(m, 0, r_reg, a.a0, a.a1,
+                                withAlpha(classColour(a.cls, paletteSize(s)), th.region_alpha), "region"));
   if (v.show_margins)
     for (const CircleArc& a : cd.bands) {
       sc.under.push_back(sector(m, 0, r_reg, a.a0, a.a1, withAlpha(th.band, 0.16f), "band"));
@@ -282,7 +302,7 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
       const int c = e.a >= 0 ? e.a : e.b;
       if (e.a >= 0 && e.b >= 0) continue;  // claim to claim: coincides with a test boundary
       sc.under.push_back(line(m(0, 0), m.polar(r_line, e.angle), 1.6f * u,
-                              mix(classColour(c, s.K), th.foreground, 0.25f), "margin", 7 * u));
+                              mix(classColour(c, paletteSize(s)), th.foreground, 0.25f), "margin", 7 * u));
     }
 
   // Points: raw cloud with faint lines to the projections, then the projections.
@@ -318,7 +338,7 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
       if (r.wnorm[j] <= 0) continue;
       const double a = weightAngle(r, j);
       const double len = v.weights_true_norm ? r.wnorm[j] * raw_scale : 0.8 * ar;
-      Rgba c = mix(classColour(j, s.K), th.foreground, 0.2f);
+      Rgba c = mix(classColour(j, paletteSize(s)), th.foreground, 0.2f);
       arrow(sc.over, m(0, 0), m.polar(len, a), 3.2f * u, c, 16 * u, "weight");
       const P2 lp = m.polar(len, a);
       const float off = 16 * u;
@@ -349,7 +369,8 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
         const int c = e.a >= 0 ? e.a : e.b;
         if ((e.a >= 0 && e.b >= 0) || r.wnorm[c] <= 0) continue;
         const double wa = weightAngle(r, c), d = angleDiff(wa, e.angle);
-        sc.over.push_back(arcStroke(m, 0.62 * ar, wa, wa + d, 1.2f * u, classColour(c, s.K), "annotation"));
+        sc.over.push_back(
+            arcStroke(m, 0.62 * ar, wa, wa + d, 1.2f * u, classColour(c, paletteSize(s)), "annotation"));
         const P2 p = m.polar(0.72 * ar, wa + 0.5 * d);
         sc.texts.push_back(
             {p.x, p.y + 5 * u, fmt("%.1f°", std::fabs(d) * 180 / kPi), 12 * u, th.foreground, 1});
@@ -409,8 +430,8 @@ void buildInput(Scene& sc, const Snapshot& s) {
         const size_t g = static_cast<size_t>(row) * s.grid_w + col;
         const float conf = g < s.grid_conf.size() ? s.grid_conf[g] : 1.0f;
         const float t = std::clamp((conf - chance) / std::max(1e-6f, 1 - chance), 0.0f, 1.0f);
-        Rgba c = mix(sc.background.a > 0 ? sc.background : th.background, classColour(s.grid_class[g], s.K),
-                     0.12f + 0.45f * t);
+        Rgba c = mix(sc.background.a > 0 ? sc.background : th.background,
+                     classColour(s.grid_class[g], paletteSize(s)), 0.12f + 0.45f * t);
         c.a = 1;
         img.rgba[static_cast<size_t>(s.grid_h - 1 - row) * s.grid_w + col] = packRgba(c);
       }
@@ -436,7 +457,7 @@ void buildInput(Scene& sc, const Snapshot& s) {
       const bool test = i < s.is_test.size() && s.is_test[i];
       if (test && !v.show_test) continue;
       L.pos.insert(L.pos.end(), {s.inputs[i * 2], s.inputs[i * 2 + 1], 0.0f});
-      L.rgba.push_back(packRgba(pointColour(i < s.labels.size() ? s.labels[i] : -1, s.K)));
+      L.rgba.push_back(packRgba(pointColour(i < s.labels.size() ? s.labels[i] : -1, paletteSize(s))));
       L.hollow.push_back(test ? 1 : 0);
     }
     sc.layers.push_back(std::move(L));
@@ -509,7 +530,7 @@ void buildSphere(Scene& sc, const Snapshot& s) {
       const double t[3] = {r.dirs[j * 3] * len, r.dirs[j * 3 + 1] * len, r.dirs[j * 3 + 2] * len};
       float z0, z1;
       const P2 a = project(o, &z0), b = project(t, &z1);
-      Rgba c = mix(classColour(j, s.K), th.foreground, 0.15f);
+      Rgba c = mix(classColour(j, paletteSize(s)), th.foreground, 0.15f);
       arrow(sc.over, a, b, 3.2f * u, c, 15 * u, "weight", z0, z1, true);
       // Label only when the tip is visible: in front, or outside the disc of the sphere.
       const double fx = R[0] * t[0] + R[1] * t[1] + R[2] * t[2], fy = R[3] * t[0] + R[4] * t[1] + R[5] * t[2];
@@ -562,6 +583,7 @@ Scene buildScene(const Snapshot& s, const ViewOptions& view, int width, int heig
   sc.background = background;
   sc.theme = themeColours(view.theme);
   sc.rule = makeDecisionRule(s);
+  sc.palette_K = paletteSize(s);
   switch (sc.view.kind) {
     case ViewKind::Circle:
     case ViewKind::Raw:

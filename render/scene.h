@@ -63,6 +63,7 @@ struct Scene {
   float sphere_cx = 0, sphere_cy = 0, sphere_r = 1;
   float rot[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};  // world -> camera, row-major (rows: right, up, toward viewer)
   DecisionRule rule;
+  int palette_K = 0;  // colours are classColour(k, palette_K): trained plus held-out classes
   ThemeColours theme;
   ViewOptions view;
 };

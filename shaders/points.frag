@@ -5,9 +5,11 @@ in vec4 v_colour;
 in float v_hollow;
 uniform float u_radius;
 uniform float u_alpha;
+uniform int u_sprite;
 out vec4 o_colour;
 void main() {
-  float d = length(v_local);
+  vec2 local = u_sprite == 1 ? (gl_PointCoord * 2.0 - 1.0) * (u_radius + 1.0) : v_local;
+  float d = length(local);
   float r = u_radius;
   float cover;
   vec3 c = v_colour.rgb;
