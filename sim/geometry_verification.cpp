@@ -30,8 +30,9 @@ constexpr int kBuckets = 1 << 16;
 constexpr float kHalf = kBuckets / 2.0f;
 
 inline int bucketOf(float s) {
-  const int b = int((s + 1.0f) * kHalf);
-  return b < 0 ? 0 : b >= kBuckets ? kBuckets - 1 : b;
+  const float x = (s + 1.0f) * kHalf;
+  if (!(x >= 0.0f)) return 0;  // also NaN (a diverged embedding): converting it to int is undefined
+  return x >= float(kBuckets) ? kBuckets - 1 : int(x);
 }
 inline double bucketCentre(int b) {
   return (b + 0.5) / kHalf - 1.0;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "sim/geometry.h"
 #include "sim/metrics.h"
@@ -323,6 +324,34 @@ TEST(Metrics, ComputeMetricsEndToEnd) {
   EXPECT_GE(m2.lemma.size(), 2u);  // one nearest pair per class, deduplicated: between K/2 and K rows
   EXPECT_LE(m2.lemma.size(), 4u);
   EXPECT_TRUE(std::isnan(m2.bounds.normface_loss_lower_bound));
+}
+
+TEST(Metrics, DegenerateInputsGiveNaNNotCrashes) {
+  // A diverged embedding (NaN), an all-zero one, a single class, and no data at all.
+  Mat H = pointsAt({0, 10, 90, 100});
+  H(1, 0) = std::numeric_limits<double>::quiet_NaN();
+  H.row(2).setZero();
+  const std::vector<int> y = {0, 0, 1, 1};
+  const Mat W = pointsAt({0, 90});
+  const LossSpec& spec = findLoss("normface");
+  LossParams p;
+  MetricsInput in;
+  in.spec = &spec;
+  in.params = &p;
+  in.train = &H;
+  in.train_labels = &y;
+  in.test = &H;
+  in.test_labels = &y;
+  in.weights = &W;
+  const Metrics m = computeMetrics(in);
+  EXPECT_EQ(m.lemma.size(), 1u);
+  const std::vector<int> one = {0, 0, 0, 0};
+  in.test_labels = &one;
+  EXPECT_TRUE(std::isnan(computeMetrics(in).verification.eer));  // no negative pairs
+  MetricsInput empty;
+  const Metrics e = computeMetrics(empty);
+  EXPECT_TRUE(e.lemma.empty());
+  EXPECT_TRUE(std::isnan(e.verification.eer));
 }
 
 TEST(Metrics, FreeEmbeddingsTrainedWithNormFaceReachTheBound) {
