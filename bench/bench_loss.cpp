@@ -26,6 +26,7 @@ void lossBench(benchmark::State& state, const char* name) {
   ms::Mat dH, dW;
   const bool w = spec.needs_weights || spec.id == ms::LossId::Marginal;
   for (auto _ : state) {
+    st = ms::LossState();  // every iteration a first batch (AdaCos would otherwise adapt s to this one batch)
     const double v = ms::lossForwardBackward(spec, p, st, H, w ? &W : nullptr, y, dH, w ? &dW : nullptr, ws);
     benchmark::DoNotOptimize(v);
     benchmark::ClobberMemory();

@@ -381,7 +381,12 @@ double adacosScale(const Resolved& r, LossState& st, const Mat& Ct, const std::v
   // The lower median (torch.median's convention, as in the reference implementations).
   const Eigen::Index mid = (n - 1) / 2;
   std::nth_element(buf.data(), buf.data() + mid, buf.data() + n);
-  const double s = log_b / std::cos(std::min(kPi / 4, buf(mid)));
+  double s = log_b / std::cos(std::min(kPi / 4, buf(mid)));
+  // Where the paper's assumption (non-target angles near 90 degrees) fails, as in 2-D and 3-D embeddings, the
+  // update can grow s without bound; cap it at the catalogue's largest scale (never reached from s0 in one
+  // step: there s <= (s0 + ln(K-1)) sqrt 2).
+  if (!std::isfinite(s)) s = s_old;
+  s = std::min(s, 1000.0);
   st.s = s;
   return s;
 }
