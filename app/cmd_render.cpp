@@ -8,6 +8,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <exception>
+#include <memory>
+#include <thread>
 
 #include "app/commands.h"
 #include "app/config_io.h"
@@ -44,6 +47,30 @@ E parseChoice(const std::string& key, const std::string& value,
 
 double seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
+}
+
+// A stand-in with the shape of the real result (dimension, classes, loss, a few points, an input grid), so
+// that rendering it once compiles every shader variant llvmpipe will need and allocates the export buffers.
+SnapshotPtr warmUpSnapshot(const Config& c) {
+  auto s = std::make_shared<Snapshot>();
+  s->dim = c.dim;
+  s->K = std::max(2, c.classes);
+  s->loss = c.loss;
+  s->params = c.params;
+  for (int k = 0; k < s->K; ++k)
+    for (int j = 0; j < c.dim; ++j) s->weights.push_back(j == k % c.dim ? 1.0 : 0.1 * (k + 1));
+  for (int i = 0; i < 8; ++i) {
+    for (int j = 0; j < c.dim; ++j) s->embeddings.push_back(float(std::cos(i + j)));
+    s->labels.push_back(i % s->K);
+    s->is_test.push_back(i % 2);
+    s->inputs.insert(s->inputs.end(), {float(i), float(-i)});
+  }
+  s->grid_w = s->grid_h = 4;
+  s->grid_x0 = s->grid_y0 = -1;
+  s->grid_x1 = s->grid_y1 = 1;
+  s->grid_class.assign(16, 0);
+  s->grid_conf.assign(16, 1.0f);
+  return s;
 }
 
 }  // namespace
@@ -147,9 +174,31 @@ int cmdRender(int argc, char** argv) {
   ex.height = height;
   ex.scale = static_cast<float>(scale);
 
-  // The GL context first: a machine without EGL fails before training, not after.
+  // The GL context first: a machine without EGL fails before training, not after. The renderer is created
+  // and warmed up (shader compilation and llvmpipe's code generation, export buffers) on a second thread
+  // while this one trains; the context moves back here for the real render.
   HeadlessContext gl;
-  Renderer renderer;
+  gl.release();
+  std::unique_ptr<Renderer> renderer;
+  std::exception_ptr warm_error;
+  std::thread warm([&] {
+    try {
+      gl.makeCurrent();
+      renderer = std::make_unique<Renderer>();
+      renderer->setSnapshot(warmUpSnapshot(config));
+      int w = 0, h = 0;
+      renderer->renderImage(view, ex, &w, &h);
+    } catch (...) {
+      warm_error = std::current_exception();
+    }
+    gl.release();
+  });
+  struct Joiner {
+    std::thread& t;
+    ~Joiner() {
+      if (t.joinable()) t.join();
+    }
+  } joiner{warm};
 
   Trainer trainer(config);
   if (!opts.save_config.empty()) saveConfigFile(config, opts.save_config);
@@ -160,10 +209,15 @@ int cmdRender(int argc, char** argv) {
   trainer.setStepsPerSecond(train_s > 0 ? double(trainer.stepCount()) / train_s : 0.0);
   const SnapshotPtr snap = trainer.snapshot(true);
   if (trainer.diverged()) std::fprintf(stderr, "marginscope render: %s\n", trainer.message().c_str());
+  const auto t_wait = Clock::now();
+  warm.join();
+  const double wait_s = seconds(t_wait, Clock::now());
+  if (warm_error) std::rethrow_exception(warm_error);
+  gl.makeCurrent();
 
   const auto t_render = Clock::now();
-  renderer.setSnapshot(snap);
-  renderer.exportPng(view, ex, out);
+  renderer->setSnapshot(snap);
+  renderer->exportPng(view, ex, out);
   const double png_s = seconds(t_render, Clock::now());
   const auto t_svg = Clock::now();
   if (!svg.empty()) exportSvg(*snap, view, ex, svg);
@@ -181,9 +235,16 @@ int cmdRender(int argc, char** argv) {
     j["loss_state"] = {
         {"lambda", snap->loss_state.lambda}, {"s", snap->loss_state.s}, {"alpha", snap->loss_state.alpha}};
     j["config"] = configToJson(config);
-    j["render"] = {{"view", view_s},           {"width", width},       {"height", height},
-                   {"scale", scale},           {"png", out},           {"svg", svg},
-                   {"train_seconds", train_s}, {"png_seconds", png_s}, {"svg_seconds", svg_s},
+    j["render"] = {{"view", view_s},
+                   {"width", width},
+                   {"height", height},
+                   {"scale", scale},
+                   {"png", out},
+                   {"svg", svg},
+                   {"train_seconds", train_s},
+                   {"gl_warmup_wait_seconds", wait_s},
+                   {"png_seconds", png_s},
+                   {"svg_seconds", svg_s},
                    {"gl", gl.description()}};
     metricsToJson(snap->metrics, j);
     writeFileAtomic(metrics_path, j.dump(2) + "\n");

@@ -57,6 +57,10 @@ void HeadlessContext::makeCurrent() {
     throw std::runtime_error(eglErrorText("eglMakeCurrent"));
 }
 
+void HeadlessContext::release() {
+  eglMakeCurrent(static_cast<EGLDisplay>(display_), EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+}
+
 std::string HeadlessContext::description() const {
   return std::string(reinterpret_cast<const char*>(glGetString(GL_VERSION))) + " | " +
          reinterpret_cast<const char*>(glGetString(GL_RENDERER));

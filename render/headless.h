@@ -13,6 +13,7 @@ class HeadlessContext {
   HeadlessContext(const HeadlessContext&) = delete;
   HeadlessContext& operator=(const HeadlessContext&) = delete;
   void makeCurrent();
+  void release();                   // makes no context current on this thread (so another thread may take it)
   std::string description() const;  // GL_VERSION and GL_RENDERER
 
  private:

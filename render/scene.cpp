@@ -121,20 +121,21 @@ double angleDiff(double a, double b) {  // b - a wrapped to (-pi, pi]
 std::string lossCaption(const Snapshot& s, const DecisionRule& r) {
   std::string out = s.loss.empty() ? std::string("(no loss)") : s.loss;
   if (r.spec) {
+    bool anneals = false;  // L-/A-Softmax: lambda and gamma are annealing knobs, the live lambda is shown
+    for (const ParamSpec& p : r.spec->params) anneals |= p.name == "lambda_min";
     int shown = 0;
     for (const ParamSpec& p : r.spec->params) {
       if (p.kind != ParamKind::Real && p.kind != ParamKind::Integer) continue;
       if (p.name != "s" && p.name != "m" && p.name != "m1" && p.name != "m2" && p.name != "m3" &&
           p.name != "alpha" && p.name != "gamma" && p.name != "lambda")
         continue;
+      if (anneals && (p.name == "gamma" || p.name == "lambda")) continue;
       if (shown++ >= 4) break;
       double v = paramValue(*r.spec, s.params, p.name);
       if (p.name == "s" && s.loss_state.s > 0) v = s.loss_state.s;
       if (p.name == "alpha" && s.loss_state.alpha > 0) v = s.loss_state.alpha;
       out += "   " + p.name + " = " + fmt("%.3g", v);
     }
-    bool anneals = false;
-    for (const ParamSpec& p : r.spec->params) anneals |= p.name == "lambda_min";
     if (anneals) out += "   λ = " + fmt("%.3g", s.loss_state.lambda);
   }
   return out;
@@ -431,7 +432,8 @@ void buildInput(Scene& sc, const Snapshot& s) {
         const float conf = g < s.grid_conf.size() ? s.grid_conf[g] : 1.0f;
         const float t = std::clamp((conf - chance) / std::max(1e-6f, 1 - chance), 0.0f, 1.0f);
         Rgba c = mix(sc.background.a > 0 ? sc.background : th.background,
-                     classColour(s.grid_class[g], paletteSize(s)), 0.12f + 0.45f * t);
+                     classColour(s.grid_class[g], paletteSize(s)),
+                     v.theme == Theme::Paper ? 0.12f + 0.45f * t : 0.08f + 0.30f * t);
         c.a = 1;
         img.rgba[static_cast<size_t>(s.grid_h - 1 - row) * s.grid_w + col] = packRgba(c);
       }

@@ -73,7 +73,7 @@ void main() {
       col = mix(col, u_band, 0.18);
       float t = (px.x + px.y) * 0.70710678;
       float hd = abs(fract(t / u_hatch.x + 0.5) - 0.5) * u_hatch.x;
-      col = mix(col, u_band, 0.45 * clamp(0.5 * u_hatch.y - hd + 0.5, 0.0, 1.0));
+      col = mix(col, u_band, 0.32 * clamp(0.5 * u_hatch.y - hd + 0.5, 0.0, 1.0));
     }
     float fd = max(fwidth(d), 1e-30);
     float fg = max(fwidth(g), 1e-30);

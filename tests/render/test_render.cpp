@@ -247,7 +247,7 @@ TEST(Render, SphereShaderAgreesWithTheCpuRule) {
       int cls = -1;
       for (int k = 0; k < 4; ++k) {
         const Rgba tint = mix(th.sphere, classColour(k, 4), 0.5f);
-        const Rgba b1 = mix(tint, th.band, 0.18f), b2 = mix(b1, th.band, 0.45f);
+        const Rgba b1 = mix(tint, th.band, 0.18f), b2 = mix(b1, th.band, 0.32f);
         const double dt = d2(px, tint);
         if (dt < best) best = dt, cls = k, *band = false;
         const double den = d2(b2, b1);
