@@ -2,6 +2,8 @@
 // neural_collapse, bounds) plus extras (histograms, ROC, open-set figures, notes). Keys are never renamed;
 // a figure that cannot be computed (NaN) is written as null.
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "app/metrics_json.h"
 
@@ -15,9 +17,15 @@ json num(double x) {
   return std::isfinite(x) ? json(x) : json(nullptr);
 }
 
+// Single-precision values with their 7 meaningful digits, not the float's binary expansion (1e-4 rather
+// than 9.999999747378752e-05).
 json floats(const std::vector<float>& v) {
   json a = json::array();
-  for (float x : v) a.push_back(num(x));
+  char buf[32];
+  for (float x : v) {
+    std::snprintf(buf, sizeof buf, "%.7g", double(x));
+    a.push_back(num(std::strtod(buf, nullptr)));
+  }
   return a;
 }
 
