@@ -75,6 +75,7 @@ struct AppState {
   bool show_input_view = true;
   float font_base = 1.0f;   // FontGlobalScale at UI scale 1 (the app loads its font at 2x for sharp scaling)
   float applied_scale = 0;  // UI scale the style was last built for
+  std::string open_tab;     // "Metrics", "Theory" or "Presets": selected at the next frame (then cleared)
   std::vector<ViewSlot> views;  // laid out by frame(), drawn by the GL side
 
   // Presets

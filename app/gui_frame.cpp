@@ -22,13 +22,6 @@
 #include "render/scene.h"
 #include "sim/errors.h"
 
-// TEMPORARY (remove when app/config_io.cpp lands): weak references so that the marginscope executable links
-// for everyone before the config I/O exists; the preset functions report it missing instead of crashing.
-namespace ms {
-nlohmann::json configToJson(const Config& c) __attribute__((weak));
-void applyConfigJson(const nlohmann::json& j, Config& c) __attribute__((weak));
-}  // namespace ms
-
 namespace ms {
 
 namespace fs = std::filesystem;
@@ -405,23 +398,27 @@ void sidePanels(AppState& s, const Layout& L) {
   ImGui::Begin("##right", nullptr, fixed | ImGuiWindowFlags_NoTitleBar);
   ImGui::PushItemWidth(-ImGui::GetFontSize() * 7);
   if (ImGui::BeginTabBar("tabs")) {
-    if (ImGui::BeginTabItem("Metrics")) {
+    auto sel = [&](const char* name) {
+      return s.open_tab == name ? ImGuiTabItemFlags_SetSelected : ImGuiTabItemFlags_None;
+    };
+    if (ImGui::BeginTabItem("Metrics", nullptr, sel("Metrics"))) {
       panelMetrics(s);
       ImGui::EndTabItem();
     }
-    const bool theory = ImGui::BeginTabItem("Theory");
+    const bool theory = ImGui::BeginTabItem("Theory", nullptr, sel("Theory"));
     noteItem(s, "Theory tab");
     if (theory) {
       panelTheory(s);
       ImGui::EndTabItem();
     }
-    const bool presets = ImGui::BeginTabItem("Presets");
+    const bool presets = ImGui::BeginTabItem("Presets", nullptr, sel("Presets"));
     noteItem(s, "Presets tab");
     if (presets) {
       panelPresets(s);
       ImGui::EndTabItem();
     }
     ImGui::EndTabBar();
+    s.open_tab.clear();
   }
   ImGui::PopItemWidth();
   ImGui::End();
@@ -478,24 +475,6 @@ void takeScreenshots(AppState& s, Session& sess) {
 
 }  // namespace
 
-void writeTextAtomic(const std::string& path, const std::string& text) {
-  // Temp file next to the target, then rename: a crash or a full disk never leaves half a file.
-  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw UserError("cannot write '" + path + "'");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw UserError("cannot write '" + path + "'");
-  }
-}
-
 std::string findAssetDir(const std::string& exe_path) {
   std::error_code ec;
   const fs::path compiled = MS_ASSET_DIR;
@@ -524,7 +503,6 @@ std::string screenshotPath(const AppState& s, const std::string& suffix, const s
 
 Preset parsePreset(const std::string& path) {
   Preset out;
-  if (!&applyConfigJson) throw UserError("presets: the config reader (app/config_io.cpp) is not built yet");
   std::ifstream in(path);
   if (!in) throw UserError("preset '" + path + "': cannot open the file");
   nlohmann::json j;
@@ -533,29 +511,36 @@ Preset parsePreset(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     throw UserError("preset '" + path + "': not valid JSON (" + e.what() + ")");
   }
-  if (!j.is_object()) throw UserError("preset '" + path + "': expected a JSON object");
-  // The app's own keys; everything else is the --config format, checked by applyConfigJson.
-  auto text = [&](const char* key, std::string& dst) {
-    if (!j.contains(key)) return;
-    if (!j[key].is_string()) throw UserError(std::string("preset key '") + key + "': expected a string");
-    dst = j[key].get<std::string>();
-    j.erase(key);
-  };
-  text("title", out.title);
-  text("description", out.description);
-  nlohmann::json compare;
-  if (j.contains("compare")) compare = j["compare"], j.erase("compare");
-  applyConfigJson(j, out.a);
-  if (!compare.is_null()) {
-    if (!compare.is_object())
-      throw UserError("preset key 'compare': expected an object {\"loss\", \"params\"}");
-    for (auto it = compare.begin(); it != compare.end(); ++it)
-      if (it.key() != "loss" && it.key() != "params")
-        throw UserError("preset key 'compare." + it.key() + "' is unknown (allowed: loss, params)");
-    out.b = out.a;
-    out.b.params = LossParams();
-    applyConfigJson(compare, out.b);
-    out.compare = true;
+  try {
+    if (!j.is_object()) throw UserError("expected a JSON object");
+    // The app's own keys; everything else is the --config format, checked by applyConfigJson.
+    auto text = [&](const char* key, std::string& dst) {
+      if (!j.contains(key)) return;
+      if (!j[key].is_string()) throw UserError(std::string("preset key '") + key + "': expected a string");
+      dst = j[key].get<std::string>();
+      j.erase(key);
+    };
+    text("title", out.title);
+    text("description", out.description);
+    nlohmann::json compare;
+    if (j.contains("compare")) compare = j["compare"], j.erase("compare");
+    applyConfigJson(j, out.a);
+    validateConfig(out.a);
+    validateParams(findLoss(out.a.loss), out.a.params, out.a.classes);
+    if (!compare.is_null()) {
+      if (!compare.is_object())
+        throw UserError("preset key 'compare': expected an object {\"loss\", \"params\"}");
+      for (auto it = compare.begin(); it != compare.end(); ++it)
+        if (it.key() != "loss" && it.key() != "params")
+          throw UserError("preset key 'compare." + it.key() + "' is unknown (allowed: loss, params)");
+      out.b = out.a;
+      out.b.params = LossParams();
+      applyConfigJson(compare, out.b);
+      validateParams(findLoss(out.b.loss), out.b.params, out.b.classes);
+      out.compare = true;
+    }
+  } catch (const UserError& e) {
+    throw UserError("preset '" + path + "': " + e.what());
   }
   return out;
 }
@@ -600,14 +585,13 @@ bool savePreset(AppState& s, const std::string& path, bool overwrite_ok) {
     return false;
   }
   try {
-    if (!&configToJson) throw UserError("the config writer is not built yet");
     nlohmann::json j = configToJson(s.run[0].config);
     if (s.compare) {
       nlohmann::json b = configToJson(s.run[1].config);
       j["compare"] = {{"loss", b["loss"]},
                       {"params", b.contains("params") ? b["params"] : nlohmann::json::object()}};
     }
-    writeTextAtomic(path, j.dump(2) + "\n");
+    writeFileAtomic(path, j.dump(2) + "\n");
   } catch (const std::exception& e) {
     s.error = std::string("could not save: ") + e.what();
     return false;

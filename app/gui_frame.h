@@ -52,8 +52,6 @@ bool loadPreset(AppState& s, Session& sess, const std::string& path);
 bool savePreset(AppState& s, const std::string& path, bool overwrite_ok);
 // The file a screenshot goes to: <dir>/<preset>-<YYYYmmdd-HHMMSS><suffix>.<ext>, never an existing file.
 std::string screenshotPath(const AppState& s, const std::string& suffix, const std::string& ext);
-// Writes a file atomically (temp file + rename); throws UserError naming the path.
-void writeTextAtomic(const std::string& path, const std::string& text);
 // Finds the asset directory: MS_ASSET_DIR if it holds presets, else ../assets next to the executable.
 std::string findAssetDir(const std::string& exe_path);
 

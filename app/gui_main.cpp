@@ -47,13 +47,14 @@ struct GuiOptions {
   double screenshot_at = -1;
   std::string shot_dir;
   float ui_scale = 1;
+  std::string tab;       // --tab Metrics|Theory|Presets: the right-hand tab to open on
   bool renderer = true;  // --no-renderer: ImGui placeholder views (diagnosis, broken GL drivers)
 };
 
 const char* kGuiHelp =
     "usage: marginscope [--config FILE] [--width W] [--height H] [--ui-scale X] [--quit-after SECONDS]\n"
     "                   [--report FILE] [--bench] [--no-vsync] [--screenshot-ui FILE.png]\n"
-    "                   [--screenshot-at SECONDS] [--shot-dir DIR]\n"
+    "                   [--screenshot-at SECONDS] [--shot-dir DIR] [--tab Metrics|Theory|Presets]\n"
     "Opens the desktop app on assets/presets/default.json (or --config).\n"
     "  --report FILE     at exit: frame_time_ms{p50,p90,p99,max}, steps_per_second, control_latency_ms "
     "(JSON)\n"
@@ -97,6 +98,8 @@ GuiOptions parseArgs(int argc, char** argv) {
       o.screenshot_at = num("--screenshot-at", value());
     else if (a == "--shot-dir")
       o.shot_dir = value();
+    else if (a == "--tab")
+      o.tab = value();
     else if (a == "--no-renderer")
       o.renderer = false;
     else if (a == "--ui-scale")
@@ -105,9 +108,10 @@ GuiOptions parseArgs(int argc, char** argv) {
       std::fputs(kGuiHelp, stdout);
       std::exit(0);
     } else
-      throw UserError("unknown GUI option '" + a +
-                      "' (allowed: --config, --width, --height, --ui-scale, --quit-after, --report, --bench, "
-                      "--no-vsync, --screenshot-ui, --screenshot-at, --shot-dir; see --gui-help)");
+      throw UserError(
+          "unknown GUI option '" + a +
+          "' (allowed: --config, --width, --height, --ui-scale, --quit-after, --report, --bench, "
+          "--no-vsync, --screenshot-ui, --screenshot-at, --shot-dir, --tab, --no-renderer; see --gui-help)");
   }
   if (o.width < 320 || o.height < 240 || o.width > 16384 || o.height > 16384)
     throw UserError("--width/--height: " + std::to_string(o.width) + "x" + std::to_string(o.height) +
@@ -196,6 +200,7 @@ int cmdGui(int argc, char** argv) {
   io.IniFilename = nullptr;  // never write imgui.ini into the user's directory
   AppState s;
   s.ui_scale = opt.ui_scale;
+  s.open_tab = opt.tab;
   if (!opt.shot_dir.empty()) s.shot.out_dir = opt.shot_dir;
   loadFonts(s);
   ImGui_ImplGlfw_InitForOpenGL(win, true);
@@ -346,7 +351,7 @@ int cmdGui(int argc, char** argv) {
     j["preset"] = s.preset_name;
     j["renderer"] = sess.renderer[0] != nullptr;
     try {
-      writeTextAtomic(opt.report, j.dump(2) + "\n");
+      writeFileAtomic(opt.report, j.dump(2) + "\n");
     } catch (const std::exception& e) {
       std::fprintf(stderr, "marginscope: could not write the report: %s\n", e.what());
     }

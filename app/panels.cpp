@@ -47,6 +47,14 @@ bool comboStrings(const char* label, std::string& value, const std::vector<std::
   return changed;
 }
 
+// Keeps the next button on this line when it fits in the window, else starts a new line.
+void sameLineIfFits(const char* next_label) {
+  const ImGuiStyle& st = ImGui::GetStyle();
+  const float w = ImGui::CalcTextSize(next_label).x + 2 * st.FramePadding.x;
+  const float right = ImGui::GetItemRectMax().x + st.ItemSpacing.x + w;
+  if (right <= ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x) ImGui::SameLine();
+}
+
 const LossSpec* tryFindLoss(const std::string& name) {
   try {
     return &findLoss(name);
@@ -76,7 +84,8 @@ double curParam(const RunState& r, const LossSpec& spec, const std::string& name
 void noteItem(AppState& s, const char* label) {
   if (!s.record_items) return;
   const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
-  s.items[label] = {a.x, a.y, b.x, b.y};
+  // The frame only, not the label beside it, so that a click at 100% lands on the slider's end.
+  s.items[label] = {a.x, a.y, std::min(b.x, a.x + ImGui::CalcItemWidth()), b.y};
 }
 
 void sectionTitle(const char* text) {
@@ -347,10 +356,10 @@ void panelLoss(AppState& s, int which) {
   ImGui::TextDisabled("literature settings");
   if (ImGui::Button("ArcFace s64 m0.5")) applyLiterature(r, Literature::ArcFace);
   noteItem(s, which ? "B:ArcFace" : "ArcFace");
-  ImGui::SameLine();
+  sameLineIfFits("CosFace s64 m0.35");
   if (ImGui::Button("CosFace s64 m0.35")) applyLiterature(r, Literature::CosFace);
   noteItem(s, which ? "B:CosFace" : "CosFace");
-  ImGui::SameLine();
+  sameLineIfFits("SphereFace m4");
   if (ImGui::Button("SphereFace m4")) applyLiterature(r, Literature::SphereFace);
   noteItem(s, which ? "B:SphereFace" : "SphereFace");
   ImGui::PopID();
