@@ -403,8 +403,10 @@ struct Renderer::Impl {
       glBindTexture(GL_TEXTURE_2D, table_tex);
       glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
       glTexImage2D(GL_TEXTURE_2D, 0, GL_RGB32F, kTableN, K, 0, GL_RGB, GL_FLOAT, table.data());
-      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
     }
     for (const Shape& s : scene.under)
       if (s.kind == Shape::Kind::Image) {
@@ -523,6 +525,16 @@ struct Renderer::Impl {
       q.clear();
       layoutText(*font, t.text, std::round(x), std::round(t.y), q);
       std::vector<TexVertex>& v = by_size[px];
+      if (t.halo) {  // eight offset copies in the background colour under the text
+        const Rgba bg = scene.background.a > 0 ? scene.background : scene.theme.background;
+        const uint32_t hc = packRgba(withAlpha(bg, 0.85f));
+        const float r = std::max(1.0f, 0.1f * px);
+        for (int k = 0; k < 8; ++k) {
+          const float ox = r * std::cos(k * 0.785398f), oy = r * std::sin(k * 0.785398f);
+          for (const GlyphQuad& g : q)
+            quad(v, g.x0 + ox, g.y0 + oy, g.x1 + ox, g.y1 + oy, g.u0, g.v0, g.u1, g.v1, hc);
+        }
+      }
       const uint32_t c = packRgba(t.colour);
       for (const GlyphQuad& g : q) quad(v, g.x0, g.y0, g.x1, g.y1, g.u0, g.v0, g.u1, g.v1, c);
     }

@@ -347,6 +347,7 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
                           "W" + std::to_string(j), 14 * u, c, 1});
     }
 
+  const size_t first_annotation = sc.texts.size();
   if (v.show_annotations && r.valid() && r.dim == 2) {
     // Angle alpha between angularly neighbouring weights.
     std::vector<std::pair<double, int>> ang;
@@ -389,6 +390,7 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
     }
     addLemmaBlock(sc, s);
   }
+  for (size_t i = first_annotation; i < sc.texts.size(); ++i) sc.texts[i].halo = true;
   if (raw_view)
     sc.texts.push_back({m.polar(1.0, -0.25 * kPi).x + 4 * u, m.polar(1.0, -0.25 * kPi).y + 14 * u, "|h| = 1",
                         12 * u, th.muted, 0});

@@ -37,7 +37,8 @@ struct TextItem {
   std::string text;    // UTF-8
   float size = 14;     // pixel height
   Rgba colour;
-  int anchor = 0;  // 0 start, 1 middle, 2 end
+  int anchor = 0;     // 0 start, 1 middle, 2 end
+  bool halo = false;  // outlined in the background colour, to stay legible over lines and regions
 };
 
 struct PointLayer {

@@ -163,6 +163,9 @@ void exportSvg(const Snapshot& s, const ViewOptions& view, const ExportOptions& 
       << "\" font-family=\"DejaVu Sans, Helvetica, Arial, "
       << "sans-serif\" font-size=\"" << num(t.size) << "\" fill=\"" << colour(t.colour) << "\"";
     if (t.colour.a < 1) o << " fill-opacity=\"" << num(t.colour.a) << "\"";
+    if (t.halo)
+      o << " stroke=\"" << colour(bg.a > 0 ? bg : sc.theme.background) << "\" stroke-width=\""
+        << num(0.2 * t.size) << "\" stroke-opacity=\"0.85\" stroke-linejoin=\"round\" paint-order=\"stroke\"";
     if (t.anchor == 1) o << " text-anchor=\"middle\"";
     if (t.anchor == 2) o << " text-anchor=\"end\"";
     o << ">" << escape(t.text) << "</text>\n";

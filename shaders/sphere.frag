@@ -25,10 +25,9 @@ uniform int u_regions, u_bounds, u_margins, u_lighting;
 out vec4 o_colour;
 
 vec3 logits(int j, vec3 n) {
+  // Linear filtering between the two nearest angle samples (texel centres at (i + 0.5) / N).
   float t = acos(clamp(dot(n, u_w[j]), -1.0, 1.0)) * (float(u_N - 1) / 3.14159265358979);
-  int i0 = min(int(floor(t)), u_N - 2);
-  float f = t - float(i0);
-  return mix(texelFetch(u_table, ivec2(i0, j), 0).rgb, texelFetch(u_table, ivec2(i0 + 1, j), 0).rgb, f);
+  return texture(u_table, vec2((t + 0.5) / float(u_N), (float(j) + 0.5) / float(u_K))).rgb;
 }
 
 void main() {
