@@ -251,10 +251,10 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
   for (double w : r.wnorm) wmax = std::max(wmax, w);
   double raw_scale = 1, extent = 1.32;
   if (raw_view) {
-    extent = std::max(1.2, 1.08 * std::max(p98, v.weights_true_norm ? wmax : 0.0));
+    extent = std::max(1.2, 1.08 * p98);
     raw_scale = 1;
-  } else if (show_raw || v.weights_true_norm) {
-    const double big = std::max(show_raw ? p98 : 0.0, v.weights_true_norm ? wmax : 0.0);
+  } else if (show_raw) {
+    const double big = p98;
     raw_scale = big > 1.9 ? 1.9 / big : 1.0;
     extent = std::max(1.32, 1.08 * big * raw_scale);
   }
@@ -338,7 +338,10 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
     for (int j = 0; j < r.K; ++j) {
       if (r.wnorm[j] <= 0) continue;
       const double a = weightAngle(r, j);
-      const double len = v.weights_true_norm ? r.wnorm[j] * raw_scale : 0.8 * ar;
+      // True norm: lengths in proportion to |W_j| (the longest at 0.95 of the circle, or 0.8 of the raw
+      // view), since weight and feature norms are on unrelated scales.
+      const double len =
+          v.weights_true_norm ? (raw_view ? 0.8 * extent : 0.95) * r.wnorm[j] / wmax : 0.8 * ar;
       Rgba c = mix(classColour(j, paletteSize(s)), th.foreground, 0.2f);
       arrow(sc.over, m(0, 0), m.polar(len, a), 3.2f * u, c, 16 * u, "weight");
       const P2 lp = m.polar(len, a);
@@ -347,6 +350,9 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
                           "W" + std::to_string(j), 14 * u, c, 1});
     }
 
+  if (v.show_weights && v.weights_true_norm && wmax > 0)
+    sc.texts.push_back({14 * u, sc.height - 14 * u - lemma_h,
+                        "arrows: |W| relative to the largest, " + fmt("%.3g", wmax), 12 * u, th.muted, 0});
   const size_t first_annotation = sc.texts.size();
   if (v.show_annotations && r.valid() && r.dim == 2) {
     // Angle alpha between angularly neighbouring weights.
@@ -529,7 +535,9 @@ void buildSphere(Scene& sc, const Snapshot& s) {
   if (v.show_weights && r.valid() && r.dim == 3)
     for (int j = 0; j < r.K; ++j) {
       if (r.wnorm[j] <= 0) continue;
-      const double len = v.weights_true_norm ? std::max(1.05, r.wnorm[j] * raw_scale) : 1.38;
+      double wmax = 0;
+      for (double w : r.wnorm) wmax = std::max(wmax, w);
+      const double len = v.weights_true_norm ? 1.1 + 0.4 * r.wnorm[j] / wmax : 1.38;
       const double o[3] = {0, 0, 0};
       const double t[3] = {r.dirs[j * 3] * len, r.dirs[j * 3 + 1] * len, r.dirs[j * 3 + 2] * len};
       float z0, z1;
