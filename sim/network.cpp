@@ -1,7 +1,12 @@
 // MLP and free-embedding forward/backward pairs over one contiguous parameter buffer (see network.h).
 #include "sim/network.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <type_traits>
 
 #include "sim/errors.h"
 
@@ -12,8 +17,62 @@ using CMapMat = Eigen::Map<const Mat>;
 using MapVec = Eigen::Map<Eigen::VectorXd>;
 using CMapVec = Eigen::Map<const Eigen::VectorXd>;
 
+static_assert(std::is_same<Eigen::Index, long>::value, "the raw kernels take Eigen::Index offsets as long");
+
+SimdLevel detectSimd() {
+  SimdLevel best = SimdLevel::Generic;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    best = SimdLevel::Avx2;
+    if (__builtin_cpu_supports("avx512f")) best = SimdLevel::Avx512;
+  }
+#endif
+  if (const char* e = std::getenv("MS_SIMD")) {
+    const SimdLevel want = std::strcmp(e, "avx512") == 0 ? SimdLevel::Avx512
+                           : std::strcmp(e, "avx2") == 0 ? SimdLevel::Avx2
+                                                         : SimdLevel::Generic;
+    if (int(want) < int(best)) best = want;  // never wider than the CPU has
+  }
+  return best;
+}
+
+const char* simdName(SimdLevel s) {
+  return s == SimdLevel::Avx512 ? "avx512" : s == SimdLevel::Avx2 ? "avx2" : "generic";
+}
+
+namespace {
+MlpRaw raw(const MlpLayout& L) {
+  MlpRaw r;
+  r.layers = L.layers();
+  r.widths = L.widths.data();
+  r.w_off = L.w_off.data();
+  r.b_off = L.b_off.data();
+  r.relu = L.act == Activation::Relu;
+  return r;
+}
+// Places the activations (nl) and the dZ, dA scratch in cache.wide, each 64-byte aligned.
+void wideLayout(const MlpLayout& L, Eigen::Index n, MlpCache& cache) {
+  const int nl = L.layers();
+  const int maxw = *std::max_element(L.widths.begin(), L.widths.end());
+  auto round8 = [](Eigen::Index x) { return (x + 7) / 8 * 8; };
+  std::vector<Eigen::Index> off(nl + 2);
+  Eigen::Index total = 0;
+  for (int l = 0; l < nl + 2; ++l) {
+    off[l] = total;
+    total += round8(n * (l < nl ? L.widths[l + 1] : maxw));
+  }
+  if (cache.wide.size() < size_t(total + 8)) cache.wide.resize(size_t(total + 8));
+  const uintptr_t raw_addr = reinterpret_cast<uintptr_t>(cache.wide.data());
+  double* base = cache.wide.data() + ((64 - raw_addr % 64) % 64) / sizeof(double);
+  cache.ptrs.resize(nl + 2);
+  for (int l = 0; l < nl + 2; ++l) cache.ptrs[l] = base + off[l];
+}
+}  // namespace
+
 MlpLayout mlpLayout(int P, const std::vector<int>& hidden, int d, Activation act, Eigen::Index offset) {
   MlpLayout L;
+  L.simd = detectSimd();
   L.act = act;
   L.widths.push_back(P);
   for (int h : hidden) L.widths.push_back(h);
@@ -49,6 +108,13 @@ void mlpForward(const MlpLayout& L, const double* params, const RowMat& X, MlpCa
   const Eigen::Index n = X.rows();
   const int nl = L.layers();
   cache.a.resize(nl);
+  if (L.simd != SimdLevel::Generic) {
+    wideLayout(L, n, cache);
+    (L.simd == SimdLevel::Avx512 ? avx512::mlpForwardRaw : avx2::mlpForwardRaw)(raw(L), params, X.data(), n,
+                                                                                cache.ptrs.data());
+    H = Eigen::Map<const Mat>(cache.ptrs[nl - 1], n, L.widths[nl]);
+    return;
+  }
   for (int l = 0; l < nl; ++l) {
     const int in = L.widths[l], out = L.widths[l + 1];
     CMapMat Wt(params + L.w_off[l], in, out);  // (in,out)
@@ -72,6 +138,12 @@ void mlpForward(const MlpLayout& L, const double* params, const RowMat& X, MlpCa
 void mlpBackward(const MlpLayout& L, const double* params, const RowMat& X, MlpCache& cache, const Mat& dH,
                  double* grads) {
   const int nl = L.layers();
+  if (L.simd != SimdLevel::Generic) {
+    (L.simd == SimdLevel::Avx512 ? avx512::mlpBackwardRaw : avx2::mlpBackwardRaw)(
+        raw(L), params, X.data(), X.rows(), cache.ptrs.data(), dH.data(), grads, cache.ptrs[nl],
+        cache.ptrs[nl + 1]);
+    return;
+  }
   cache.dZ = dH;  // (n,d): the last layer is linear
   for (int l = nl - 1; l >= 0; --l) {
     const int in = L.widths[l], out = L.widths[l + 1];

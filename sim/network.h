@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/network_simd.h"
 #include "sim/rng.h"
 
 namespace ms {
@@ -24,10 +25,12 @@ struct MlpLayout {
   Activation act = Activation::Relu;
   std::vector<Eigen::Index> w_off, b_off;  // per layer: Wt (in,out) and b (out) offsets in the buffer
   Eigen::Index offset = 0, size = 0;       // the MLP's slice of the buffer
+  SimdLevel simd = SimdLevel::Generic;     // kernels used (mlpLayout picks the widest the CPU has)
   int layers() const { return int(widths.size()) - 1; }
 };
 
-// Layout of an MLP P -> hidden... -> d placed at `offset` in the parameter buffer.
+// Layout of an MLP P -> hidden... -> d placed at `offset` in the parameter buffer. simd = detectSimd(), or
+// the level the environment variable MS_SIMD names (generic|avx2|avx512), for measurements.
 MlpLayout mlpLayout(int P, const std::vector<int>& hidden, int d, Activation act, Eigen::Index offset);
 // He (relu) or Xavier (tanh, and the final linear layer) normal init; biases zero.
 void mlpInit(const MlpLayout& L, double* params, Rng& rng);
@@ -35,6 +38,11 @@ void mlpInit(const MlpLayout& L, double* params, Rng& rng);
 struct MlpCache {
   std::vector<Mat> a;  // a[l] (n, widths[l+1]) post-activation output of hidden layer l (the last is H)
   Mat dA, dZ;          // scratch for backward
+  // Wide-vector kernels: activations and scratch in one 64-byte aligned block, because Eigen's reductions and
+  // vectorised tanh peel a different number of leading elements at a different alignment, and the run must
+  // be bit-identical however the allocator places a buffer.
+  std::vector<double> wide;   // storage; the aligned start is computed on use
+  std::vector<double*> ptrs;  // per layer activation (the last is H); then dZ, dA
 };
 
 // H (n,d) = MLP(X (n,P)); the cache keeps the activations for backward.

@@ -41,9 +41,10 @@ struct Snapshot {
   std::vector<uint8_t> grid_class;  // (grid_h, grid_w)
   std::vector<float> grid_conf;     // (grid_h, grid_w) max softmax probability
   std::vector<float> loss_history, train_acc_history, test_acc_history;
-  int history_stride = 1;  // training steps per loss/train-accuracy history entry (doubles as it fills)
-  int64_t test_history_step0 = 0;        // test_acc_history: one entry per metrics refresh
-  int K_all = 0;                         // trained + held-out classes; labels >= K are held out (test only)
+  int history_stride = 1;            // training steps per loss_history entry (doubles as it fills)
+  int train_acc_history_stride = 8;  // training steps per train_acc_history entry (every 8th batch, averaged)
+  int64_t test_history_step0 = 0;    // test_acc_history: one entry per metrics refresh
+  int K_all = 0;                     // trained + held-out classes; labels >= K are held out (test only)
   std::vector<std::string> class_names;  // (K_all)
   int input_dim = 2;
   double lr = 0;                   // learning rate in use (after the schedule)

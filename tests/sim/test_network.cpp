@@ -18,10 +18,11 @@ double lossOf(const MlpLayout& L, const std::vector<double>& p, const RowMat& X,
   return (H.array() * G.array()).sum();
 }
 
-void checkMlp(const std::vector<int>& hidden, Activation act) {
+void checkMlp(const std::vector<int>& hidden, Activation act, SimdLevel simd) {
   Rng rng(7);
   const int P = 3, d = 2, n = 5;
-  const MlpLayout L = mlpLayout(P, hidden, d, act, 4);  // offset 4: the layout must respect it
+  MlpLayout L = mlpLayout(P, hidden, d, act, 4);  // offset 4: the layout must respect it
+  L.simd = simd;
   std::vector<double> p(L.offset + L.size, 0.0), g(p.size(), 0.0);
   mlpInit(L, p.data(), rng);
   for (Eigen::Index i = L.offset; i < Eigen::Index(p.size()); ++i) p[i] += 0.1 * rng.normal();  // biases too
@@ -49,16 +50,57 @@ void checkMlp(const std::vector<int>& hidden, Activation act) {
     const double fd = (lp - lm) / (2 * h);
     worst = std::max(worst, std::abs(fd - g[i]) / std::max(1.0, std::abs(fd)));
   }
-  EXPECT_LT(worst, 1e-6) << "hidden layers " << hidden.size();
+  EXPECT_LT(worst, 1e-6) << "hidden layers " << hidden.size() << ", kernels " << simdName(simd);
+}
+
+// The baseline kernels and the widest this CPU has (both run the same checks).
+std::vector<SimdLevel> levels() {
+  std::vector<SimdLevel> v = {SimdLevel::Generic};
+  if (detectSimd() != SimdLevel::Generic) v.push_back(detectSimd());
+  if (detectSimd() == SimdLevel::Avx512) v.push_back(SimdLevel::Avx2);
+  return v;
 }
 
 TEST(Network, MlpGradientMatchesFiniteDifferencesRelu) {
-  for (auto h : std::vector<std::vector<int>>{{}, {4}, {4, 3}, {3, 4, 5}, {3, 3, 3, 3}})
-    checkMlp(h, Activation::Relu);
+  for (SimdLevel lv : levels())
+    for (auto h : std::vector<std::vector<int>>{{}, {4}, {4, 3}, {3, 4, 5}, {3, 3, 3, 3}})
+      checkMlp(h, Activation::Relu, lv);
 }
 
 TEST(Network, MlpGradientMatchesFiniteDifferencesTanh) {
-  for (auto h : std::vector<std::vector<int>>{{}, {4}, {4, 3}, {3, 3, 3, 3}}) checkMlp(h, Activation::Tanh);
+  for (SimdLevel lv : levels())
+    for (auto h : std::vector<std::vector<int>>{{}, {4}, {4, 3}, {3, 3, 3, 3}})
+      checkMlp(h, Activation::Tanh, lv);
+}
+
+// The wide-vector kernels compute the same function and gradient as the baseline ones (to rounding), at a
+// size where Eigen takes its blocked GEMM paths, with tanh (vectorised approximation) and relu.
+TEST(Network, WideKernelsAgreeWithBaseline) {
+  for (SimdLevel lv : levels()) {
+    if (lv == SimdLevel::Generic) continue;
+    for (Activation act : {Activation::Relu, Activation::Tanh}) {
+      Rng rng(11);
+      MlpLayout G = mlpLayout(37, {64, 48}, 3, act, 0), V = G;
+      G.simd = SimdLevel::Generic;
+      V.simd = lv;
+      std::vector<double> p(G.size), gg(G.size, 0.0), gv(G.size, 0.0);
+      mlpInit(G, p.data(), rng);
+      RowMat X = RowMat::Random(130, 37);
+      Mat dH = Mat::Random(130, 3), Hg, Hv;
+      MlpCache cg, cv;
+      mlpForward(G, p.data(), X, cg, Hg);
+      mlpForward(V, p.data(), X, cv, Hv);
+      mlpBackward(G, p.data(), X, cg, dH, gg.data());
+      mlpBackward(V, p.data(), X, cv, dH, gv.data());
+      EXPECT_LT((Hg - Hv).cwiseAbs().maxCoeff(), 1e-9 * (1 + Hg.cwiseAbs().maxCoeff())) << simdName(lv);
+      double worst = 0, scale = 1;
+      for (size_t i = 0; i < gg.size(); ++i) {
+        worst = std::max(worst, std::abs(gg[i] - gv[i]));
+        scale = std::max(scale, std::abs(gg[i]));
+      }
+      EXPECT_LT(worst, 1e-9 * scale) << simdName(lv);
+    }
+  }
 }
 
 TEST(Network, BackwardAccumulates) {

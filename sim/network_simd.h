@@ -1,0 +1,41 @@
+// Wide-vector (AVX2+FMA, AVX-512) builds of the MLP forward/backward, chosen at run time.
+//
+// Why: the project is compiled for baseline x86-64 (SSE2) so that one binary runs everywhere, which caps
+// Eigen's matrix products at about a quarter of what this machine's cores can do. network_avx2.cpp and
+// network_avx512.cpp compile the same kernels (network_kernels.h) for the wider instruction sets, and
+// mlpForward/mlpBackward call them when the CPU has them (MlpLayout::simd). The kernels see raw pointers
+// only: each of those files renames Eigen's namespace so that its template instantiations, compiled with
+// the wider instructions, can never be merged with the baseline ones by the linker.
+#pragma once
+
+namespace ms {
+
+enum class SimdLevel { Generic, Avx2, Avx512 };
+
+// The widest level this CPU supports (and that the build provides).
+SimdLevel detectSimd();
+const char* simdName(SimdLevel s);
+
+// The MLP as plain arrays (see MlpLayout).
+struct MlpRaw {
+  int layers = 0;
+  const int* widths = nullptr;  // (layers+1)
+  const long* w_off = nullptr;  // (layers) offsets of Wt (in,out) column-major
+  const long* b_off = nullptr;  // (layers)
+  bool relu = true;             // else tanh
+};
+
+// forward: X (n,P) row-major; acts[l] (n,widths[l+1]) column-major, the last one is H.
+// backward: accumulates into grads; dZ and dA are scratch of n * max(widths) each.
+namespace avx2 {
+void mlpForwardRaw(const MlpRaw& L, const double* params, const double* X, long n, double* const* acts);
+void mlpBackwardRaw(const MlpRaw& L, const double* params, const double* X, long n, double* const* acts,
+                    const double* dH, double* grads, double* dZ, double* dA);
+}  // namespace avx2
+namespace avx512 {
+void mlpForwardRaw(const MlpRaw& L, const double* params, const double* X, long n, double* const* acts);
+void mlpBackwardRaw(const MlpRaw& L, const double* params, const double* X, long n, double* const* acts,
+                    const double* dH, double* grads, double* dZ, double* dA);
+}  // namespace avx512
+
+}  // namespace ms
