@@ -237,6 +237,49 @@ void set2dMatrix(Scene& sc, const Map2& m) {
 }
 
 // ------------------------------------------------------------------ circle and raw (d = 2)
+// True when some direction has a different test winner at half and at twice the representative norm.
+bool normDependent(const DecisionRule& r) {
+  std::vector<double> c(r.K);
+  DecisionRule lo = r, hi = r;
+  lo.hnorm = 0.5 * r.hnorm;
+  hi.hnorm = 2 * r.hnorm;
+  for (int i = 0; i < 360; ++i) {
+    const double a = kTwoPi * i / 360, x = std::cos(a), y = std::sin(a);
+    for (int j = 0; j < r.K; ++j) c[j] = x * r.dirs[j * 2] + y * r.dirs[j * 2 + 1];
+    if (lo.classify(c.data(), nullptr) != hi.classify(c.data(), nullptr)) return true;
+  }
+  return false;
+}
+
+// Class map of the plane at about one texel per 3 pixels (at most 256 a side): region tint, and the neutral
+// band tint where the winner would not claim the point at training time.
+Shape planeMap(const Scene& sc, const Map2& m, const DecisionRule& r, int KP, bool regions, bool margins) {
+  Shape img;
+  img.kind = Shape::Kind::Image;
+  img.role = "class-map";
+  img.img_w = std::clamp(sc.width / 3, 16, 256);
+  img.img_h = std::clamp(sc.height / 3, 16, 256);
+  img.pts = {{0, 0}, {float(sc.width), float(sc.height)}};
+  img.rgba.resize(static_cast<size_t>(img.img_w) * img.img_h);
+  const Rgba bg = sc.background.a > 0 ? sc.background : sc.theme.background;
+  DecisionRule rule = r;
+  std::vector<double> c(r.K);
+  for (int row = 0; row < img.img_h; ++row)
+    for (int col = 0; col < img.img_w; ++col) {
+      const double px = (col + 0.5) * sc.width / img.img_w, py = (row + 0.5) * sc.height / img.img_h;
+      const double x = (px - m.cx) / m.k, y = -(py - m.cy) / m.k, n = std::hypot(x, y);
+      rule.hnorm = n;
+      for (int j = 0; j < r.K; ++j) c[j] = n > 0 ? (x * r.dirs[j * 2] + y * r.dirs[j * 2 + 1]) / n : 0.0;
+      bool claimed = true;
+      const int win = rule.classify(c.data(), &claimed);
+      Rgba t = regions ? mix(bg, classColour(win, KP), sc.theme.region_alpha) : bg;
+      if (margins && !claimed) t = mix(t, sc.theme.band, 0.22f);
+      t.a = 1;
+      img.rgba[static_cast<size_t>(row) * img.img_w + col] = packRgba(t);
+    }
+  return img;
+}
+
 void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
   const ViewOptions& v = sc.view;
   const ThemeColours& th = sc.theme;
@@ -275,6 +318,16 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
   CircleDecision cd;
   if (r.valid() && r.dim == 2) cd = analyseCircle(r);
 
+  // The raw view shows the plane, where a rule that depends on |h| (softmax with a bias) is not a set of
+  // wedges: if the winner changes with the norm anywhere, the regions are evaluated per texel instead.
+  const bool per_texel = raw_view && r.valid() && normDependent(r);
+  if (per_texel && (v.show_regions || v.show_margins)) {
+    sc.under.push_back(planeMap(sc, m, r, paletteSize(s), v.show_regions, v.show_margins));
+    cd.regions.clear();
+    cd.bands.clear();
+    cd.margin_edges.clear();
+    cd.boundaries.clear();  // the map's colour edges are the boundaries
+  }
   if (v.show_regions)
     for (const CircleArc& a : cd.regions)
       sc.under.push_back(sector(m, 0, r_reg, a.a0, a.a1,
