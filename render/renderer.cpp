@@ -677,16 +677,20 @@ void Renderer::draw(const ViewOptions& view, int x, int y, int w, int h, float p
   I.live = true;
   I.prepare(view, w, h, pixel_scale, backgroundColour(view.theme, Background::Theme));
   I.msaa.ensure(w, h, I.samples);
-  I.resolve.ensure(w, h, 0);
+  if (I.samples > 0) I.resolve.ensure(w, h, 0);
   glBindFramebuffer(GL_FRAMEBUFFER, I.msaa.fbo);
   glViewport(0, 0, w, h);
   const float tile[4] = {0, 0, float(w), float(h)};
   I.render(tile, true);
-  glBindFramebuffer(GL_READ_FRAMEBUFFER, I.msaa.fbo);
-  glBindFramebuffer(GL_DRAW_FRAMEBUFFER, I.resolve.fbo);
-  glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
-  // Two steps because a multisampled window framebuffer cannot take a resolve blit directly.
-  glBindFramebuffer(GL_READ_FRAMEBUFFER, I.resolve.fbo);
+  GLuint src = I.msaa.fbo;
+  if (I.samples > 0) {
+    // Resolve first: a multisampled window framebuffer cannot take a resolve blit directly.
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, I.msaa.fbo);
+    glBindFramebuffer(GL_DRAW_FRAMEBUFFER, I.resolve.fbo);
+    glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
+    src = I.resolve.fbo;
+  }
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, src);
   glBindFramebuffer(GL_DRAW_FRAMEBUFFER, saved.draw_fb);
   glBlitFramebuffer(0, 0, w, h, x, y, x + w, y + h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
 }
