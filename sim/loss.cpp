@@ -667,7 +667,7 @@ void groupByClass(const std::vector<int>& y, Eigen::Index K, LossWorkspace& ws) 
   for (int c : y) ws.cnt[size_t(c) + 1]++;
   for (size_t j = 0; j < size_t(K); ++j) ws.cnt[j + 1] += ws.cnt[j];
   ws.idx.resize(y.size());
-  // place using a running cursor stored past the prefix sums: reuse rw as cursor storage
+  // rw (K) serves as each class's write cursor
   ws.rw.resize(K);
   for (Eigen::Index j = 0; j < K; ++j) ws.rw(j) = ws.cnt[size_t(j)];
   for (size_t i = 0; i < y.size(); ++i) ws.idx[size_t(ws.rw(y[i])++)] = int(i);
@@ -844,17 +844,14 @@ void updateCentres(const LossSpec& spec, const LossParams& p, const Mat& H, cons
   if (spec.family != LossFamily::Centre || spec.id == LossId::Marginal) return;
   const double alpha = paramValue(spec, p, "alpha");
   const Eigen::Index K = centres.rows();
-  // Wen et al. 2016, eq. (4) and Alg. 1: delta c_j = sum_{i: y_i = j} (c_j - x_i) / (1 + n_j).
-  for (Eigen::Index j = 0; j < K; ++j) {
-    double nj = 0;
-    Eigen::RowVectorXd acc = Eigen::RowVectorXd::Zero(centres.cols());
-    for (size_t i = 0; i < y.size(); ++i)
-      if (y[i] == j) {
-        acc += centres.row(j) - H.row(Eigen::Index(i));
-        nj += 1;
-      }
-    centres.row(j) -= alpha * acc / (1 + nj);
-  }
+  // Wen et al. 2016, eq. (4) and Alg. 1: delta c_j = sum_{i: y_i = j} (c_j - x_i) / (1 + n_j), i.e.
+  // c_j <- (1 - alpha n_j / (1 + n_j)) c_j + alpha / (1 + n_j) sum_{i: y_i = j} x_i.
+  std::vector<int> count(size_t(K), 0);
+  for (int c : y) count[size_t(c)]++;
+  for (Eigen::Index j = 0; j < K; ++j)
+    centres.row(j) *= 1 - alpha * count[size_t(j)] / (1.0 + count[size_t(j)]);
+  for (size_t i = 0; i < y.size(); ++i)
+    centres.row(y[i]) += alpha / (1.0 + count[size_t(y[i])]) * H.row(Eigen::Index(i));
   if (aux.dcentres.rows() == K && aux.dcentres.cols() == centres.cols()) centres -= alpha * aux.dcentres;
 }
 

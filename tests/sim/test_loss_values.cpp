@@ -280,6 +280,40 @@ TEST(LossValues, CentreTerms) {
   EXPECT_NEAR(run("range", P({{"k", 1}, {"margin", 6}}), H, &C, y).loss, 4 + 1, 1e-12);
 }
 
+TEST(LossValues, WenCentreUpdate) {
+  const Mat H = randn(9, 3, 21), C0 = randn(4, 3, 22), W = randn(4, 3, 23);
+  const std::vector<int> y = {0, 0, 1, 2, 2, 2, 0, 1, 0};  // class 3 absent: it must not move
+  const double alpha = 0.3;
+  Mat expect = C0;
+  for (int j = 0; j < 4; ++j) {
+    Eigen::RowVectorXd delta = Eigen::RowVectorXd::Zero(3);
+    int nj = 0;
+    for (int i = 0; i < 9; ++i)
+      if (y[size_t(i)] == j) delta += C0.row(j) - H.row(i), ++nj;
+    expect.row(j) -= alpha * delta / (1 + nj);
+  }
+  for (const char* name : {"center", "center-invariant"}) {
+    const LossSpec& spec = findLoss(name);
+    const LossParams p = P({{"alpha", alpha}, {"lambda", 0.5}});
+    LossAux aux;
+    aux.joint = true;
+    aux.centres = &C0;
+    LossState st;
+    LossWorkspace ws;
+    Mat dH, dW, C = C0;
+    lossForwardBackward(spec, p, st, H, &W, y, dH, &dW, ws, &aux);
+    updateCentres(spec, p, H, y, aux, C);
+    // center: Wen's rule alone; center-invariant: plus a step of rate alpha on the invariant term
+    const Mat want = spec.id == LossId::Center ? expect : Mat(expect - alpha * aux.dcentres);
+    EXPECT_LT((C - want).cwiseAbs().maxCoeff(), 1e-12) << name;
+    if (spec.id == LossId::CenterInvariant) {
+      EXPECT_GT(aux.dcentres.cwiseAbs().maxCoeff(), 1e-6);
+    }
+    EXPECT_LT((C.row(3) - (spec.id == LossId::Center ? C0.row(3) : want.row(3))).cwiseAbs().maxCoeff(),
+              1e-12);
+  }
+}
+
 TEST(LossValues, FiniteEverywhere) {
   const Mat Z = Mat::Zero(6, 3), H = randn(6, 3, 11), W = randn(4, 3, 12), Wz = Mat::Zero(4, 3);
   const auto y = labels(6, 4);
