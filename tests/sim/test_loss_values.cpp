@@ -314,6 +314,38 @@ TEST(LossValues, WenCentreUpdate) {
   }
 }
 
+// The decision rule the renderer draws (targetLogit / otherLogit) is the rule the loss trains: the loss of a
+// batch equals the cross-entropy of the logits rebuilt from the rule, sample by sample.
+TEST(LossValues, DecisionRuleIsTheTrainedRule) {
+  const Mat H = randn(7, 3, 31), W = randn(4, 3, 32);
+  const auto y = labels(7, 4);
+  LossState st;
+  st.lambda = 1.5;
+  for (const auto& spec : lossCatalogue()) {
+    if (spec.family == LossFamily::Centre || spec.family == LossFamily::Metric || spec.id == LossId::CoCo ||
+        spec.id == LossId::AdaCos)
+      continue;
+    LossParams p;
+    if (spec.id == LossId::Softmax) p.vectors["bias"] = {0.3, -0.2, 0.1, 0.5};
+    double expect = 0;
+    for (int i = 0; i < 7; ++i) {
+      std::vector<double> z;
+      for (int j = 0; j < 4; ++j) {
+        const double hn = H.row(i).norm(), wn = W.row(j).norm();
+        const double c = H.row(i).dot(W.row(j)) / (hn * wn);
+        z.push_back(j == y[size_t(i)] ? targetLogit(spec, p, st, j, c, hn, wn)
+                                      : otherLogit(spec, p, st, j, c, hn, wn));
+      }
+      double mx = z[0], sum = 0;
+      for (double v : z) mx = std::max(mx, v);
+      for (double v : z) sum += std::exp(v - mx);
+      const double ce = mx + std::log(sum) - z[size_t(y[size_t(i)])];
+      expect += spec.id == LossId::Focal ? std::pow(1 - std::exp(-ce), 2.0) * ce : ce;
+    }
+    EXPECT_NEAR(run(spec.name, p, H, &W, y, st).loss, expect / 7, 1e-10) << spec.name;
+  }
+}
+
 TEST(LossValues, FiniteEverywhere) {
   const Mat Z = Mat::Zero(6, 3), H = randn(6, 3, 11), W = randn(4, 3, 12), Wz = Mat::Zero(4, 3);
   const auto y = labels(6, 4);
