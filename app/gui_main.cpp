@@ -223,6 +223,9 @@ int cmdGui(int argc, char** argv) {
   const auto t0 = Clock::now();
   auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
   std::vector<double> ft_all, ft_run, ft_paused;
+  // Where a frame's time goes (ms, after the first second): UI logic, the views, the UI's GL draw, the swap.
+  std::vector<double> t_ui, t_views, t_imgui, t_swap;
+  auto ms = [&](double a, double b) { return 1000.0 * (b - a); };
   double last = seconds(), max_sps = 0, next_poke = 0;
   bool shot_done = false, poke_hi = false;
   size_t points = 0;
@@ -263,7 +266,9 @@ int cmdGui(int argc, char** argv) {
 
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
+    const double c0 = seconds();
     frame(s, sess);
+    const double c1 = seconds();
 
     if (s.req.toggle_fullscreen) {
       s.req.toggle_fullscreen = false;
@@ -291,7 +296,7 @@ int cmdGui(int argc, char** argv) {
     for (const ViewSlot& v : s.views) {
       Renderer* r = sess.renderer[v.run].get();
       if (!r || !s.run[v.run].snapshot) continue;
-      points += s.run[v.run].snapshot->labels.size();
+      if (v.kind != ViewKind::Input) points += s.run[v.run].snapshot->labels.size();
       ViewOptions vo = s.run[v.run].view;
       vo.kind = v.kind;
       const int x = (int)std::lround(v.x * sx), w = (int)std::lround(v.w * sx);
@@ -304,7 +309,9 @@ int cmdGui(int argc, char** argv) {
     }
     glViewport(0, 0, fbw, fbh);
     glDisable(GL_SCISSOR_TEST);
+    const double c2 = seconds();
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    const double c3 = seconds();
     if (last_frame && !opt.screenshot_ui.empty()) {
       if (writeWindowPng(opt.screenshot_ui, fbw, fbh))
         std::printf("marginscope: window saved to %s\n", opt.screenshot_ui.c_str());
@@ -312,6 +319,12 @@ int cmdGui(int argc, char** argv) {
         std::fprintf(stderr, "marginscope: could not write %s\n", opt.screenshot_ui.c_str());
     }
     glfwSwapBuffers(win);
+    if (t > 1.0) {
+      t_ui.push_back(ms(c0, c1));
+      t_views.push_back(ms(c1, c2));
+      t_imgui.push_back(ms(c2, c3));
+      t_swap.push_back(ms(c3, seconds()));
+    }
 
     const double now = seconds(), ms_frame = 1000.0 * (now - last);
     last = now;
@@ -340,12 +353,16 @@ int cmdGui(int argc, char** argv) {
       }
     }
     j["frame_time_ms_all"] = percentiles(ft_all);
+    j["frame_parts_ms"] = {{"ui", percentiles(t_ui)},
+                           {"views", percentiles(t_views)},
+                           {"imgui_draw", percentiles(t_imgui)},
+                           {"swap", percentiles(t_swap)}};
     j["steps_per_second"] = max_sps;
     // The contract's figure: a Controls change to the first step that uses it (the worker times it); and the
     // user's view of it: the change to the first frame whose snapshot reflects it.
     j["control_latency_ms"] = percentiles(step_lat);
     j["control_to_screen_ms"] = percentiles(lat);
-    j["points_on_screen"] = points;
+    j["points_on_screen"] = points;  // in the embedding view(s); the input view draws the same points again
     j["window"] = {opt.width, opt.height};
     j["vsync"] = opt.vsync;
     j["preset"] = s.preset_name;

@@ -99,12 +99,18 @@ bool plotLines(const char* id, const std::vector<PlotSeries>& series, const Plot
     ImGui::EndTooltip();
   }
   if (opt.legend) {
+    // Wrapped legend: an entry moves to the next line when it would cross the window's right edge.
+    const float right_edge = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
     bool first = true;
     for (const auto& s : series) {
-      if (!first) ImGui::SameLine();
+      char entry[96];
+      std::snprintf(entry, sizeof entry, "%s%s", s.dashed ? "- - " : "-- ", s.label.c_str());
+      if (!first) {
+        const float w = ImGui::CalcTextSize(entry).x;
+        if (ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x + w <= right_edge) ImGui::SameLine();
+      }
       first = false;
-      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(s.color), "%s%s", s.dashed ? "- - " : "-- ",
-                         s.label.c_str());
+      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(s.color), "%s", entry);
     }
   }
   ImGui::PopID();

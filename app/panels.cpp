@@ -588,7 +588,7 @@ void panelTheory(AppState& s) {
   PlotOptions o;
   o.x1 = 180;
   o.x_label = "theta (deg)";
-  o.height = 160;
+  o.height = 200;
   o.autoscale = false;
   o.y0 = -1.6f;
   o.y1 = 1.05f;
@@ -615,25 +615,23 @@ void panelTheory(AppState& s) {
       {"a-softmax", "|x| (cos m t1 - cos t2) = 0"},  {"normface", "s (cos t1 - cos t2) = 0"},
       {"am-softmax", "s (cos t1 - m - cos t2) = 0"}, {"arcface", "s (cos(t1 + m) - cos t2) = 0"},
   };
-  if (ImGui::BeginTable("boundaries", 4, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingStretchProp)) {
-    ImGui::TableSetupColumn("loss");
-    ImGui::TableSetupColumn("boundary of class 1");
-    ImGui::TableSetupColumn("t1 (deg)");
-    ImGui::TableSetupColumn("margin (deg)");
+  if (ImGui::BeginTable("boundaries", 3, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingStretchProp)) {
+    ImGui::TableSetupColumn("boundary of class 1 (binary case)", ImGuiTableColumnFlags_WidthStretch);
+    ImGui::TableSetupColumn("t1 deg", ImGuiTableColumnFlags_WidthFixed);
+    ImGui::TableSetupColumn("margin", ImGuiTableColumnFlags_WidthFixed);
     ImGui::TableHeadersRow();
     for (const Row& row : kRows) {
       const LossSpec* spec = tryFindLoss(row.name);
       if (!spec) continue;
       const LossParams p = paramsFor(s, *spec);
-      std::string rule = row.rule;
       char vals[64] = "";
       if (hasParam(*spec, "m") && hasParam(*spec, "s"))
-        std::snprintf(vals, sizeof vals, "  [m %.3g, s %.3g]", paramValue(*spec, p, "m"),
+        std::snprintf(vals, sizeof vals, "  m %.3g, s %.3g", paramValue(*spec, p, "m"),
                       paramValue(*spec, p, "s"));
       else if (hasParam(*spec, "m"))
-        std::snprintf(vals, sizeof vals, "  [m %.3g]", paramValue(*spec, p, "m"));
+        std::snprintf(vals, sizeof vals, "  m %.3g", paramValue(*spec, p, "m"));
       else if (hasParam(*spec, "s"))
-        std::snprintf(vals, sizeof vals, "  [s %.3g]", paramValue(*spec, p, "s"));
+        std::snprintf(vals, sizeof vals, "  s %.3g", paramValue(*spec, p, "s"));
       double t1 = NAN;
       try {
         t1 = boundaryAngle(*spec, p, alpha);
@@ -641,9 +639,10 @@ void panelTheory(AppState& s) {
       }
       ImGui::TableNextRow();
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(row.name);
-      ImGui::TableNextColumn();
-      ImGui::Text("%s%s", rule.c_str(), vals);
+      ImGui::Text("%s%s", row.name, vals);
+      ImGui::PushTextWrapPos(0);
+      ImGui::TextDisabled("%s", row.rule);
+      ImGui::PopTextWrapPos();
       ImGui::TableNextColumn();
       if (std::isfinite(t1))
         ImGui::Text("%.2f", t1 * 180 / kPi);
@@ -658,7 +657,11 @@ void panelTheory(AppState& s) {
     }
     ImGui::EndTable();
   }
-  ImGui::TextDisabled("A-Softmax lemma: margin = alpha (m-1)/(m+1); ArcFace: margin = m exactly.");
+  ImGui::PushTextWrapPos(0);
+  ImGui::TextDisabled(
+      "t1: angle from W1 where class 1's training rule is met with equality against W2; margin: the band "
+      "alpha - 2 t1 between the two classes' boundaries. A-Softmax lemma: alpha (m-1)/(m+1); ArcFace: m.");
+  ImGui::PopTextWrapPos();
 
   if (const Snapshot* snap = s.run[0].snapshot.get()) {
     const Bounds& b = snap->metrics.bounds;
