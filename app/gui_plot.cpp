@@ -42,7 +42,7 @@ bool plotLines(const char* id, const std::vector<PlotSeries>& series, const Plot
     if (!(y0 <= y1)) y0 = 0, y1 = 1;
     if (y1 - y0 < 1e-6f) y0 -= 0.5f, y1 += 0.5f;
     const float pad = 0.05f * (y1 - y0);
-    // Losses and accuracies are non-negative: keep the floor at 0 rather than padding below it.
+    // Non-negative data (accuracies, losses) keeps its floor at 0 rather than padding below it.
     y0 = y0 >= 0 ? std::max(0.0f, y0 - pad) : y0 - pad;
     y1 += pad;
   }

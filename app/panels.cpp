@@ -483,7 +483,10 @@ void panelMetrics(AppState& s) {
     if (!snap) continue;
     const std::string tag = s.compare ? snap->loss + " " : std::string();
     steps = std::max(steps, (float)snap->step);
-    loss.push_back({tag + "loss", snap->loss_history, seriesColor(i * 2)});
+    // log10: the first steps' loss would otherwise flatten everything after them.
+    PlotSeries ls{tag + "log10 loss", snap->loss_history, seriesColor(i * 2)};
+    for (float& v : ls.y) v = v > 0 ? std::log10(v) : NAN;
+    loss.push_back(std::move(ls));
     acc.push_back({tag + "train", snap->train_acc_history, seriesColor(i * 2)});
     acc.push_back({tag + "test", snap->test_acc_history, seriesColor(i * 2), true});
   }
@@ -495,7 +498,7 @@ void panelMetrics(AppState& s) {
   o.x1 = steps;
   o.x_label = "step";
   o.height = 90;
-  ImGui::TextUnformatted("loss");
+  ImGui::TextUnformatted("loss (log10)");
   plotLines("loss", loss, o);
   o.autoscale = false;
   o.y0 = 0;
