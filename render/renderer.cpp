@@ -342,6 +342,8 @@ struct Renderer::Impl {
       const float px = M[0] * x + M[4] * y + M[8] * z + M[12];
       const float py = M[1] * x + M[5] * y + M[9] * z + M[13];
       const float depth = M[2] * x + M[6] * y + M[10] * z + M[14];
+      // Sphere: a point on the far hemisphere is behind the opaque sphere; the depth test would reject it.
+      if (scene.sphere && depth > 0 && x * x + y * y + z * z <= 1.0001f) continue;
       const int ix = static_cast<int>(std::floor(px)), iy = static_cast<int>(std::floor(py));
       if (ix < 0 || iy < 0 || ix >= W || iy >= H) {
         keep[i] = 1;  // off screen but its disc may reach in: keep
