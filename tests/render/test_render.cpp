@@ -532,6 +532,47 @@ TEST(Render, DrawIntoAViewportRestoresGlState) {
   glDisable(GL_SCISSOR_TEST);
 }
 
+TEST(Render, InputViewShowsTheClassMapAndHollowTestPoints) {
+  // A 2 x 2 class map over [-1, 1]^2 (row 0 = bottom): classes 0 1 / 2 3 from the bottom-left, full
+  // confidence.
+  Snapshot s;
+  s.dim = 2;
+  s.K = 4;
+  s.loss = "normface";
+  s.grid_w = s.grid_h = 2;
+  s.grid_x0 = s.grid_y0 = -1;
+  s.grid_x1 = s.grid_y1 = 1;
+  s.grid_class = {0, 1, 2, 3};
+  s.grid_conf = {1, 1, 1, 1};
+  s.inputs = {-0.5f, 0.5f, 0.5f, -0.5f};  // a train point of class 2 (top left), a test point of class 1
+  s.labels = {2, 1};
+  s.is_test = {0, 1};
+  s.embeddings = {1, 0, 0, 1};
+  ViewOptions v = bareView();
+  v.kind = ViewKind::Input;
+  v.show_points = true;
+  v.point_size = 24;
+  const int W = 400, H = 400;
+  const Image im = render(s, v, W, H);
+  const Scene sc = buildScene(s, v, W, H, 1, {1, 1, 1, 1});
+  const ThemeColours th = themeColours(Theme::Paper);
+  auto mapColour = [&](int k) { return mix(th.background, classColour(k, 4), 0.12f + 0.45f); };
+  // Quadrant centres away from the points and the cell edges (linear filtering blends within a cell's half).
+  const struct {
+    double x, y;
+    int k;
+  } q[] = {{-0.85, -0.85, 0}, {0.85, -0.85, 1}, {-0.85, 0.85, 2}, {0.85, 0.85, 3}};
+  for (const auto& c : q) {
+    const P2 p = toPx(sc, c.x, c.y);
+    EXPECT_LT(dist(im.at(p.x, p.y), mapColour(c.k)), 4.0) << "cell of class " << c.k;
+  }
+  const P2 train = toPx(sc, -0.5, 0.5), test = toPx(sc, 0.5, -0.5);
+  EXPECT_LT(dist(im.at(train.x, train.y), classColour(2, 4)), 3.0) << "train point: filled disc";
+  EXPECT_LT(dist(im.at(test.x, test.y), mapColour(1)), 4.0) << "test point: hollow, the map shows through";
+  const float r = 0.5f * v.point_size * sc.ui, w = std::max(1.2f, 0.32f * r);
+  EXPECT_LT(dist(im.at(test.x + r - 0.5f * w, test.y), classColour(1, 4)), 30.0) << "test point: ring";
+}
+
 TEST(Render, PaletteIsDistinctAndColourBlindSafeUpToTen) {
   // Qualitative sets (K <= 10) differ by at least 20 levels in some channel; generated ones by 12.
   for (int K : {2, 5, 7, 10, 24}) {
