@@ -5,6 +5,7 @@
 #include "app/gui_frame.h"
 
 #include <imgui.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "app/config_io.h"
 #include "app/gui_plot.h"
@@ -29,6 +31,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
+constexpr int kWorkerNice = 5;
 
 bool fileExists(const std::string& p) {
   struct stat st;
@@ -57,6 +60,26 @@ std::string otherLoss(const std::string& loss) {
   return loss == "softmax" ? "arcface" : "softmax";
 }
 
+// Builds a Worker from a short-lived helper thread whose nice value is raised first: Linux keeps nice values
+// per thread and new threads inherit them, so the training thread runs at a lower priority than the UI and
+// Mesa's rasteriser threads without needing any privilege. Training takes what the frame leaves, never the
+// other way round ("never blocks").
+std::unique_ptr<Worker> makeBackgroundWorker(const Controls& c) {
+  std::unique_ptr<Worker> w;
+  std::exception_ptr err;
+  std::thread helper([&] {
+    (void)::setpriority(PRIO_PROCESS, 0, kWorkerNice);  // best effort; failure leaves the default priority
+    try {
+      w = std::make_unique<Worker>(c);
+    } catch (...) {
+      err = std::current_exception();
+    }
+  });
+  helper.join();
+  if (err) std::rethrow_exception(err);
+  return w;
+}
+
 void startWorker(AppState& s, Session& sess, int i, uint64_t reset_count = 0) {
   sess.worker[i].reset();
   s.run[i].snapshot.reset();
@@ -67,7 +90,7 @@ void startWorker(AppState& s, Session& sess, int i, uint64_t reset_count = 0) {
   c.max_steps_per_second = s.max_steps_per_second;
   c.reset_count = reset_count;
   try {
-    sess.worker[i] = std::make_unique<Worker>(c);
+    sess.worker[i] = makeBackgroundWorker(c);
     s.run[i].sent_paused = s.paused;
     s.run[i].sent_speed = s.max_steps_per_second;
     s.run[i].dirty = false;
