@@ -54,6 +54,9 @@ void mlpBackwardRaw(const MlpRaw&, const double*, const double*, long, double* c
                     double*, double*) {
   std::abort();
 }
+void gemmRaw(const double*, const double*, double*, long) {
+  std::abort();
+}
 }  // namespace avx2
 }  // namespace ms
 #endif

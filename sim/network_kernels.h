@@ -60,5 +60,33 @@ void mlpBackwardRaw(const MlpRaw& L, const double* params, const double* X, long
   }
 }
 
+void gemmRaw(const double* A, const double* B, double* C, long n) {
+  Eigen::Map<MatX>(C, n, n).noalias() = Eigen::Map<const MatX>(A, n, n) * Eigen::Map<const MatX>(B, n, n);
+}
+
+// m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;  p -= step m / (sqrt(v / bc2) + eps)   (Kingma and Ba 2015)
+void adamRaw(double* p, const double* g, double* m, double* v, long n, double step, double b1, double b2,
+             double bc2, double eps) {
+  using A = Eigen::Map<Eigen::Array<double, Eigen::Dynamic, 1>>;
+  using CA = Eigen::Map<const Eigen::Array<double, Eigen::Dynamic, 1>>;
+  A P(p, n), M(m, n), V(v, n);
+  CA G(g, n);
+  M = b1 * M + (1.0 - b1) * G;
+  V = b2 * V + (1.0 - b2) * G.square();
+  P -= step * M / ((V / bc2).sqrt() + eps);
+}
+
+void sgdRaw(double* p, const double* g, double* m, long n, double lr, double momentum, bool nesterov) {
+  using A = Eigen::Map<Eigen::Array<double, Eigen::Dynamic, 1>>;
+  using CA = Eigen::Map<const Eigen::Array<double, Eigen::Dynamic, 1>>;
+  A P(p, n), M(m, n);
+  CA G(g, n);
+  M = momentum * M + G;
+  if (nesterov)
+    P -= lr * (G + momentum * M);
+  else
+    P -= lr * M;
+}
+
 }  // namespace MS_SIMD_NS
 }  // namespace ms

@@ -1,4 +1,5 @@
-// Wide-vector (AVX2+FMA, AVX-512) builds of the MLP forward/backward, chosen at run time.
+// Wide-vector (AVX2+FMA, AVX-512) builds of the MLP forward/backward and the optimiser updates, chosen at
+// run time.
 //
 // Why: the project is compiled for baseline x86-64 (SSE2) so that one binary runs everywhere, which caps
 // Eigen's matrix products at about a quarter of what this machine's cores can do. network_avx2.cpp and
@@ -31,11 +32,25 @@ namespace avx2 {
 void mlpForwardRaw(const MlpRaw& L, const double* params, const double* X, long n, double* const* acts);
 void mlpBackwardRaw(const MlpRaw& L, const double* params, const double* X, long n, double* const* acts,
                     const double* dH, double* grads, double* dZ, double* dA);
+// C (n,n) = A (n,n) B (n,n), column-major: Eigen's own product at this width (the benchmark's reference).
+void gemmRaw(const double* A, const double* B, double* C, long n);
+// Element-wise optimiser updates of n parameters (see optim.cpp; exact IEEE operations only, so the
+// results are bit-identical to the baseline loop's).
+void adamRaw(double* p, const double* g, double* m, double* v, long n, double step, double b1, double b2,
+             double bc2, double eps);
+void sgdRaw(double* p, const double* g, double* m, long n, double lr, double momentum, bool nesterov);
 }  // namespace avx2
 namespace avx512 {
 void mlpForwardRaw(const MlpRaw& L, const double* params, const double* X, long n, double* const* acts);
 void mlpBackwardRaw(const MlpRaw& L, const double* params, const double* X, long n, double* const* acts,
                     const double* dH, double* grads, double* dZ, double* dA);
+// C (n,n) = A (n,n) B (n,n), column-major: Eigen's own product at this width (the benchmark's reference).
+void gemmRaw(const double* A, const double* B, double* C, long n);
+// Element-wise optimiser updates of n parameters (see optim.cpp; exact IEEE operations only, so the
+// results are bit-identical to the baseline loop's).
+void adamRaw(double* p, const double* g, double* m, double* v, long n, double step, double b1, double b2,
+             double bc2, double eps);
+void sgdRaw(double* p, const double* g, double* m, long n, double lr, double momentum, bool nesterov);
 }  // namespace avx512
 
 }  // namespace ms

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/network_simd.h"
+
 namespace ms {
 
 enum class OptimKind { Sgd, Adam };
@@ -50,6 +52,7 @@ class Optimizer {
   Eigen::Index n_ = 0;
   Eigen::VectorXd m_, v_;  // momentum / Adam first and second moments
   int64_t t_ = 0;
+  SimdLevel simd_ = detectSimd();  // element-wise updates in the wide kernels when the CPU has them
 };
 
 }  // namespace ms
