@@ -360,13 +360,16 @@ void banners(AppState& s, const Layout& L) {
     const int kind = msgs[m].second;
     if (kind == 0 && ImGui::SmallButton("dismiss")) s.error.clear();
     if ((kind == 1 || kind == 2) && ImGui::SmallButton("dismiss")) s.run[kind - 1].error.clear();
+    if (kind <= 2) noteItem(s, "dismiss");
     if (kind >= 3) {
       if (ImGui::SmallButton("reset")) s.req.reset = true;
+      noteItem(s, "diverged reset");
       ImGui::SameLine();
       if (ImGui::SmallButton("continue")) {
         s.paused = false;
         s.run[kind - 3].dirty = true;
       }
+      noteItem(s, "diverged continue");
     }
     ImGui::PopID();
   }

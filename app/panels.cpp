@@ -514,8 +514,6 @@ void panelMetrics(AppState& s) {
 }
 
 // ------------------------------------------------------------------------------------------------ Theory
-namespace {
-
 // Target logit on the cosine scale: target logit at |h| = |w| = 1 divided by the test logit at theta = 0, so
 // losses with a scale s overlay the ones without (the ArcFace paper's Fig. 3 axes). Lambda 0: pure psi.
 double curveAt(const LossSpec& spec, const LossParams& p, double theta) {
@@ -544,6 +542,8 @@ double boundaryAngle(const LossSpec& spec, const LossParams& p, double alpha) {
   }
   return 0.5 * (lo + hi);
 }
+
+namespace {
 
 LossParams paramsFor(const AppState& s, const LossSpec& spec) {
   // The run's own params for its loss; for the others their defaults with the run's s (the common radius).

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "app/app_state.h"
+#include "sim/loss.h"
 
 namespace ms {
 
@@ -28,6 +29,13 @@ bool applyLiterature(RunState& r, Literature which);
 // Switches a run to another loss: keeps the parameters the new loss also has (clamped to its ranges), drops
 // the rest so the worker never sees a parameter it does not know.
 void setLoss(RunState& r, const std::string& name);
+
+// Theory panel. curveAt: target logit at |h| = |w| = 1 over the test logit at theta = 0 (the ArcFace paper's
+// target-logit figure on one scale for every loss), lambda = 0. boundaryAngle: the angle theta_1 from W_1
+// where class 1's training rule meets W_2 (alpha apart) with equality, from the loss's own decision rule
+// (NaN when it is never met); the margin between two classes' boundaries is alpha - 2 theta_1.
+double curveAt(const LossSpec& spec, const LossParams& p, double theta);
+double boundaryAngle(const LossSpec& spec, const LossParams& p, double alpha);
 
 // Family names for the grouping in the Loss panel.
 const char* familyName(int family);

@@ -325,4 +325,73 @@ TEST_F(Gui, MetricsAndTheoryPanelsDrawFromASnapshot) {
   EXPECT_TRUE(s.items.count("Theory tab"));
 }
 
+TEST_F(Gui, DivergenceBannerOffersResetAndContinue) {
+  auto snap = std::const_pointer_cast<Snapshot>(fakeSnapshot());
+  snap->diverged = true;
+  snap->message = "lower the learning rate (lr 0.5 -> 0.05)";
+  s.run[0].snapshot = snap;
+  s.paused = true;
+  tick(2);
+  ASSERT_TRUE(s.items.count("diverged reset"));
+  click("diverged reset");
+  EXPECT_EQ(s.resets_sent, 1);
+  click("diverged continue");
+  EXPECT_FALSE(s.paused);
+}
+
+TEST_F(Gui, WorkerErrorsShowUntilDismissed) {
+  s.run[0].error =
+      "dataset: fashion-mnist not found; install it with: sudo apt install dataset-fashion-mnist";
+  tick(2);
+  ASSERT_TRUE(s.items.count("dismiss"));
+  click("dismiss");
+  EXPECT_TRUE(s.run[0].error.empty());
+}
+
+// The theory table computes boundaries from each loss's decision rule; the notes' closed forms must come out.
+TEST(Theory, BoundaryAnglesMatchTheClosedForms) {
+  const double pi = 3.14159265358979323846, alpha = 80 * pi / 180;
+  LossParams p;
+  p.values["m"] = 3;
+  // A-Softmax (lambda 0): theta_1 = alpha/(m+1), margin alpha (m-1)/(m+1) (SphereFace lemma).
+  EXPECT_NEAR(boundaryAngle(findLoss("a-softmax"), p, alpha), alpha / 4, 1e-9);
+  // ArcFace (plain): cos(t1 + m) = cos(alpha - t1) -> t1 = (alpha - m)/2, margin exactly m.
+  LossParams a;
+  a.values = {{"m", 0.4}, {"s", 30}, {"variant", 2}};
+  EXPECT_NEAR(boundaryAngle(findLoss("arcface"), a, alpha), (alpha - 0.4) / 2, 1e-9);
+  // Modified softmax: the bisector.
+  EXPECT_NEAR(boundaryAngle(findLoss("modified-softmax"), LossParams(), alpha), alpha / 2, 1e-9);
+  // CosFace: cos t1 - m = cos(alpha - t1).
+  LossParams c;
+  c.values = {{"m", 0.2}, {"s", 30}};
+  const double t = boundaryAngle(findLoss("am-softmax"), c, alpha);
+  EXPECT_NEAR(std::cos(t) - 0.2, std::cos(alpha - t), 1e-9);
+  // A margin too large for alpha: never met.
+  LossParams big;
+  big.values = {{"m", 1.5}, {"s", 30}, {"variant", 2}};
+  EXPECT_TRUE(std::isnan(boundaryAngle(findLoss("arcface"), big, 60 * pi / 180)));
+}
+
+TEST(Theory, TargetLogitCurvesOnTheCosineScale) {
+  const double pi = 3.14159265358979323846;
+  LossParams a;
+  a.values = {{"m", 0.5}, {"s", 64}, {"variant", 2}};
+  for (double th : {0.3, 1.0, 2.0}) {  // not 0: the loss clamps cos below 1 before acos
+    EXPECT_NEAR(curveAt(findLoss("arcface"), a, th), std::cos(th + 0.5), 1e-12);
+    EXPECT_NEAR(curveAt(findLoss("modified-softmax"), LossParams(), th), std::cos(th), 1e-12);
+  }
+  LossParams c;
+  c.values = {{"m", 0.35}, {"s", 64}};
+  EXPECT_NEAR(curveAt(findLoss("am-softmax"), c, 1.0), std::cos(1.0) - 0.35, 1e-12);
+  // SphereFace's psi is monotonically decreasing over [0, pi] (Liu et al. 2017, eq. 6).
+  LossParams sp;
+  sp.values["m"] = 4;
+  double prev = 2;
+  for (int i = 0; i <= 90; ++i) {
+    const double v = curveAt(findLoss("a-softmax"), sp, pi * i / 90);
+    EXPECT_LT(v, prev + 1e-12);
+    prev = v;
+  }
+}
+
 }  // namespace
