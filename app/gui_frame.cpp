@@ -212,7 +212,7 @@ Layout layout(AppState& s) {
 }
 
 // The same mapping as render/scene.cpp's input view (pixel scale 1), so tooltips sit on the drawn points.
-ImVec2 inputView(const Snapshot& snap, const ViewSlot& v, float ix, float iy) {
+ImVec2 inputView(const AppState& s, const Snapshot& snap, const ViewSlot& v, float ix, float iy) {
   const bool grid =
       snap.grid_w > 0 && snap.grid_h > 0 && snap.grid_class.size() == (size_t)snap.grid_w * snap.grid_h;
   float x0 = snap.grid_x0, x1 = snap.grid_x1, y0 = snap.grid_y0, y1 = snap.grid_y1;
@@ -223,7 +223,7 @@ ImVec2 inputView(const Snapshot& snap, const ViewSlot& v, float ix, float iy) {
       y0 = std::min(y0, snap.inputs[i + 1]), y1 = std::max(y1, snap.inputs[i + 1]);
     }
   }
-  const float top = 60, pad = 24, right = 60;
+  const float u = s.ui_scale, top = 60 * u, pad = 24 * u, right = 60 * u;
   const float aw = v.w - pad - right, ah = v.h - top - pad;
   const float k = std::min(aw / (x1 - x0), ah / (y1 - y0));
   const float cx = pad + 0.5f * aw - k * 0.5f * (x0 + x1), cy = top + 0.5f * ah + k * 0.5f * (y0 + y1);
@@ -641,7 +641,7 @@ void initApp(AppState& s, Session& sess, const Config& config, const std::string
 bool projectPoint(const AppState& s, const ViewSlot& v, const Snapshot& snap, int i, float& px, float& py) {
   if (v.kind == ViewKind::Input) {
     if ((size_t)(i + 1) * 2 > snap.inputs.size()) return false;
-    const ImVec2 p = inputView(snap, v, snap.inputs[2 * i], snap.inputs[2 * i + 1]);
+    const ImVec2 p = inputView(s, snap, v, snap.inputs[2 * i], snap.inputs[2 * i + 1]);
     px = p.x, py = p.y;
     return true;
   }
@@ -653,9 +653,10 @@ bool projectPoint(const AppState& s, const ViewSlot& v, const Snapshot& snap, in
   n = std::sqrt(std::max(n, 1e-24f));
   if (d == 2) {
     // render/scene.cpp's circle view at pixel scale 1: unit circle inside the view with room for labels.
-    const float k = (0.5f * std::min(v.w, v.h) - 24) / 1.32f;
+    const float u = s.ui_scale;  // the views' text and margins scale with the UI (gui_main passes it)
+    const float k = (0.5f * std::min(v.w, v.h) - 24 * u) / 1.32f;
     px = v.x + v.w * 0.5f + k * h[0] / n;
-    py = v.y + v.h * 0.5f + 10 - k * h[1] / n;
+    py = v.y + v.h * 0.5f + 10 * u - k * h[1] / n;
     return true;
   }
   // render/scene.cpp's sphere camera (orthographic); points on the far hemisphere are not hoverable.
@@ -667,9 +668,10 @@ bool projectPoint(const AppState& s, const ViewSlot& v, const Snapshot& snap, in
   const float y = R[3] * p[0] + R[4] * p[1] + R[5] * p[2];
   const float w = R[6] * p[0] + R[7] * p[1] + R[8] * p[2];
   if (w < 0) return false;
-  const float rp = std::max(8.0f, (0.5f * std::min(v.w, v.h) - 40) / 1.38f * vo.zoom);
+  const float u = s.ui_scale;
+  const float rp = std::max(8.0f, (0.5f * std::min(v.w, v.h) - 40 * u) / 1.38f * vo.zoom);
   px = v.x + v.w * 0.5f + rp * x;
-  py = v.y + v.h * 0.5f + 12 - rp * y;
+  py = v.y + v.h * 0.5f + 12 * u - rp * y;
   return true;
 }
 

@@ -47,12 +47,14 @@ struct GuiOptions {
   double screenshot_at = -1;
   std::string shot_dir;
   float ui_scale = 1;
-  std::string tab;       // --tab Metrics|Theory|Presets: the right-hand tab to open on
-  bool renderer = true;  // --no-renderer: ImGui placeholder views (diagnosis, broken GL drivers)
+  std::string tab;          // --tab Metrics|Theory|Presets: the right-hand tab to open on
+  bool fullscreen = false;  // --fullscreen: start on the whole primary monitor (F11/Escape leave it)
+  bool renderer = true;     // --no-renderer: ImGui placeholder views (diagnosis, broken GL drivers)
 };
 
 const char* kGuiHelp =
-    "usage: marginscope [--config FILE] [--width W] [--height H] [--ui-scale X] [--quit-after SECONDS]\n"
+    "usage: marginscope [--config FILE] [--width W] [--height H] [--ui-scale X] [--fullscreen]\n"
+    "                   [--quit-after SECONDS]\n"
     "                   [--report FILE] [--bench] [--no-vsync] [--screenshot-ui FILE.png]\n"
     "                   [--screenshot-at SECONDS] [--shot-dir DIR] [--tab Metrics|Theory|Presets]\n"
     "Opens the desktop app on assets/presets/default.json (or --config).\n"
@@ -98,6 +100,8 @@ GuiOptions parseArgs(int argc, char** argv) {
       o.screenshot_at = num("--screenshot-at", value());
     else if (a == "--shot-dir")
       o.shot_dir = value();
+    else if (a == "--fullscreen")
+      o.fullscreen = true;
     else if (a == "--tab")
       o.tab = value();
     else if (a == "--no-renderer")
@@ -108,10 +112,10 @@ GuiOptions parseArgs(int argc, char** argv) {
       std::fputs(kGuiHelp, stdout);
       std::exit(0);
     } else
-      throw UserError(
-          "unknown GUI option '" + a +
-          "' (allowed: --config, --width, --height, --ui-scale, --quit-after, --report, --bench, "
-          "--no-vsync, --screenshot-ui, --screenshot-at, --shot-dir, --tab, --no-renderer; see --gui-help)");
+      throw UserError("unknown GUI option '" + a +
+                      "' (allowed: --config, --width, --height, --ui-scale, --quit-after, --report, --bench, "
+                      "--no-vsync, --screenshot-ui, --screenshot-at, --shot-dir, --tab, --fullscreen, "
+                      "--no-renderer; see --gui-help)");
   }
   if (o.width < 320 || o.height < 240 || o.width > 16384 || o.height > 16384)
     throw UserError("--width/--height: " + std::to_string(o.width) + "x" + std::to_string(o.height) +
@@ -201,6 +205,8 @@ int cmdGui(int argc, char** argv) {
   AppState s;
   s.ui_scale = opt.ui_scale;
   s.open_tab = opt.tab;
+  s.fullscreen = opt.fullscreen;
+  s.req.toggle_fullscreen = opt.fullscreen;
   if (!opt.shot_dir.empty()) s.shot.out_dir = opt.shot_dir;
   loadFonts(s);
   ImGui_ImplGlfw_InitForOpenGL(win, true);
@@ -302,7 +308,7 @@ int cmdGui(int argc, char** argv) {
       const int x = (int)std::lround(v.x * sx), w = (int)std::lround(v.w * sx);
       const int h = (int)std::lround(v.h * sy), y = fbh - (int)std::lround(v.y * sy) - h;
       try {
-        r->draw(vo, x, y, w, h, sx);
+        r->draw(vo, x, y, w, h, sx * s.ui_scale);  // legends and lines grow with the projector UI scale
       } catch (const std::exception& e) {
         s.error = std::string("drawing failed: ") + e.what();
       }

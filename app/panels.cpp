@@ -372,13 +372,13 @@ void panelTraining(AppState& s) {
   if (ImGui::Button(s.paused ? "Play (space)" : "Pause (space)", ImVec2(ImGui::GetFontSize() * 8, 0)))
     s.paused = !s.paused;
   noteItem(s, "Play");
-  ImGui::SameLine();
+  sameLineIfFits("Step (.)");
   if (ImGui::Button("Step (.)")) s.req.single_steps += 1;
   noteItem(s, "Step");
-  ImGui::SameLine();
+  sameLineIfFits("Reset (r)");
   if (ImGui::Button("Reset (r)")) s.req.reset = true;
   noteItem(s, "Reset");
-  ImGui::SameLine();
+  sameLineIfFits("[x] compare");
   bool cmp = s.compare;
   if (ImGui::Checkbox("compare", &cmp)) s.req.start_compare = true;
   noteItem(s, "compare");
