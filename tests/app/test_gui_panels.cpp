@@ -348,6 +348,31 @@ TEST_F(Gui, WorkerErrorsShowUntilDismissed) {
   EXPECT_TRUE(s.run[0].error.empty());
 }
 
+TEST_F(Gui, ScreenshotKeyExportsTheViewAsSvgNamedAfterThePreset) {
+  s.run[0].snapshot = fakeSnapshot();
+  s.preset_name = "lecture";
+  s.shot.out_dir = tmp.string();
+  s.shot.format = ShotFormat::Svg;
+  tick();
+  press(kKeyS);
+  EXPECT_EQ(s.screenshots_taken, 1) << s.error;
+  int svgs = 0;
+  for (const auto& e : fs::directory_iterator(tmp)) {
+    const std::string name = e.path().filename().string();
+    if (e.path().extension() == ".svg" && name.rfind("lecture-", 0) == 0) {
+      ++svgs;
+      EXPECT_NE(slurp(e.path()).find("<svg"), std::string::npos);
+      EXPECT_NE(s.status.find(name), std::string::npos) << s.status;  // says where it saved it
+    }
+  }
+  EXPECT_EQ(svgs, 1);
+  // PNG needs the GL renderer; without one the app says so instead of failing silently.
+  s.shot.format = ShotFormat::Png;
+  press(kKeyS);
+  EXPECT_EQ(s.screenshots_taken, 1);
+  EXPECT_NE(s.error.find("renderer"), std::string::npos) << s.error;
+}
+
 // The theory table computes boundaries from each loss's decision rule; the notes' closed forms must come out.
 TEST(Theory, BoundaryAnglesMatchTheClosedForms) {
   const double pi = 3.14159265358979323846, alpha = 80 * pi / 180;
