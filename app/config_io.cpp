@@ -73,7 +73,8 @@ Field intList(const char* k, const char* f, std::vector<int> Config::*m, const c
 
 const std::vector<Field>& fields() {
   static const std::vector<Field> f = {
-      str("dataset", "--dataset", &Config::dataset, "blobs|spirals|rings|moons|xor|fashion-mnist|csv:PATH"),
+      str("dataset", "--dataset", &Config::dataset,
+          "blobs|spirals|rings|moons|xor|checkerboard|fashion-mnist|csv:PATH"),
       integer("classes", "--classes", &Config::classes, "K classes of the toy sets (2..100)"),
       integer("samples", "--samples", &Config::samples,
               "samples per class (toy: 2..100000, split by test_fraction; fashion-mnist: cap per class and "

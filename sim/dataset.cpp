@@ -388,14 +388,15 @@ Dataset makeDataset(const Config& c) {
     std::string name = ds;
     if (ds == "blobs") {
       r = makeBlobs(c, rng);
-    } else if (ds == "spirals" || ds == "rings" || ds == "moons" || ds == "xor") {
+    } else if (ds == "spirals" || ds == "rings" || ds == "moons" || ds == "xor" || ds == "checkerboard") {
       r = make2d(c, rng);
     } else if (ds.rfind("csv:", 0) == 0) {
       r = readCsv(ds.substr(4));
       name = "csv";
     } else {
-      throw UserError("dataset: unknown '" + ds +
-                      "' (allowed: blobs, spirals, rings, moons, xor, fashion-mnist, csv:PATH)");
+      throw UserError(
+          "dataset: unknown '" + ds +
+          "' (allowed: blobs, spirals, rings, moons, xor (alias checkerboard), fashion-mnist, csv:PATH)");
     }
     d = splitRaw(c, r, rng, name);
     standardise(d, false);

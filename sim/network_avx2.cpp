@@ -40,6 +40,7 @@
 #endif
 // GCC 12 warns falsely inside its own AVX-512 unpack intrinsics (a known false positive).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #define Eigen Eigen_ms_avx2
 #define MS_SIMD_NS avx2
 #include "sim/network_kernels.h"

@@ -43,6 +43,7 @@
 #endif
 // GCC 12 warns falsely inside its own AVX-512 unpack intrinsics (a known false positive).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #define Eigen Eigen_ms_avx512
 #define MS_SIMD_NS avx512
 #include "sim/network_kernels.h"

@@ -76,9 +76,10 @@ bool sameModel(const Config& a, const Config& b) {
 void validateConfig(const Config& c) {
   const std::string& ds = c.dataset;
   if (!(ds == "blobs" || ds == "spirals" || ds == "rings" || ds == "moons" || ds == "xor" ||
-        ds == "fashion-mnist" || (ds.rfind("csv:", 0) == 0 && ds.size() > 4)))
-    throw UserError("dataset: unknown '" + ds +
-                    "' (allowed: blobs, spirals, rings, moons, xor, fashion-mnist, csv:PATH)");
+        ds == "checkerboard" || ds == "fashion-mnist" || (ds.rfind("csv:", 0) == 0 && ds.size() > 4)))
+    throw UserError(
+        "dataset: unknown '" + ds +
+        "' (allowed: blobs, spirals, rings, moons, xor (alias checkerboard), fashion-mnist, csv:PATH)");
   rangeCheck("classes", c.classes, 2, 100, true);
   rangeCheck("samples", c.samples, ds == "fashion-mnist" ? 0 : 2, 100000, true);
   rangeCheck("input_dim", c.input_dim, 2, 4096, true);

@@ -26,7 +26,7 @@ std::string errorOf(const Config& c) {
 }
 
 TEST(Dataset, SameSeedSameData) {
-  for (const char* name : {"blobs", "spirals", "rings", "moons", "xor"}) {
+  for (const char* name : {"blobs", "spirals", "rings", "moons", "xor", "checkerboard"}) {
     Config c;
     c.dataset = name;
     c.seed = 11;
