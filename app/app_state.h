@@ -81,7 +81,8 @@ struct AppState {
   // Presets
   std::string preset_name = "default";  // used in export file names
   std::string preset_title, preset_description;
-  std::vector<std::string> preset_files;  // found in the asset directory
+  std::vector<std::string> preset_files;                        // found in the asset directory
+  std::vector<std::string> preset_titles, preset_descriptions;  // from their "title"/"description" keys
   std::string asset_dir;
   std::string save_path = "my_preset.json";
   bool confirm_overwrite = false;  // a save that would overwrite waits for a yes

@@ -54,6 +54,19 @@ void listPresets(AppState& s) {
   // The default scene first: it is what the app opens with.
   std::stable_partition(s.preset_files.begin(), s.preset_files.end(),
                         [](const std::string& p) { return stem(p) == "default"; });
+  s.preset_titles.assign(s.preset_files.size(), "");
+  s.preset_descriptions.assign(s.preset_files.size(), "");
+  for (size_t i = 0; i < s.preset_files.size(); ++i) {
+    try {
+      std::ifstream in(s.preset_files[i]);
+      const nlohmann::json j = nlohmann::json::parse(in);
+      if (j.contains("title") && j["title"].is_string()) s.preset_titles[i] = j["title"].get<std::string>();
+      if (j.contains("description") && j["description"].is_string())
+        s.preset_descriptions[i] = j["description"].get<std::string>();
+    } catch (const std::exception&) {
+      // A broken file still gets listed by name; loading it says what is wrong.
+    }
+  }
 }
 
 std::string otherLoss(const std::string& loss) {
@@ -600,7 +613,7 @@ bool loadPreset(AppState& s, Session& sess, const std::string& path) {
     startWorker(s, sess, 1);
   else
     sess.worker[1].reset(), s.run[1].snapshot.reset();
-  setStatus(s, "loaded " + path);
+  setStatus(s, "loaded " + (p.title.empty() ? path : p.title + "  (" + path + ")"));
   return true;
 }
 

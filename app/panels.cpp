@@ -685,11 +685,21 @@ void panelPresets(AppState& s) {
     ImGui::PopTextWrapPos();
   }
   sectionTitle("lecture presets");
-  for (const auto& path : s.preset_files) {
+  for (size_t i = 0; i < s.preset_files.size(); ++i) {
+    const std::string& path = s.preset_files[i];
     std::string name = path.substr(path.find_last_of('/') + 1);
     if (name.size() > 5) name.resize(name.size() - 5);  // .json
-    if (ImGui::Selectable(name.c_str(), name == s.preset_name)) s.req.load_preset = path;
+    const std::string title =
+        i < s.preset_titles.size() && !s.preset_titles[i].empty() ? s.preset_titles[i] : name;
+    if (ImGui::Selectable((title + "##" + name).c_str(), name == s.preset_name)) s.req.load_preset = path;
     noteItem(s, ("preset " + name).c_str());
+    if (ImGui::IsItemHovered() && i < s.preset_descriptions.size() && !s.preset_descriptions[i].empty()) {
+      ImGui::BeginTooltip();
+      ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);
+      ImGui::TextUnformatted(s.preset_descriptions[i].c_str());
+      ImGui::PopTextWrapPos();
+      ImGui::EndTooltip();
+    }
   }
   sectionTitle("your presets");
   ImGui::InputText("file", &s.save_path);

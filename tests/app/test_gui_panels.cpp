@@ -222,6 +222,20 @@ TEST_F(Gui, EveryShippedPresetLoads) {
   }
 }
 
+TEST_F(Gui, PresetsTabListsTitlesAndLoadsOnClick) {
+  click("Presets tab");
+  tick();
+  ASSERT_TRUE(s.items.count("preset cosface_vs_arcface"));
+  for (size_t i = 0; i < s.preset_files.size(); ++i)
+    EXPECT_FALSE(s.preset_titles[i].empty()) << s.preset_files[i] << " has no title";
+  click("preset cosface_vs_arcface");
+  EXPECT_EQ(s.preset_name, "cosface_vs_arcface");
+  EXPECT_TRUE(s.compare);
+  EXPECT_EQ(s.run[0].config.loss, "am-softmax");
+  EXPECT_EQ(s.run[1].config.loss, "arcface");
+  EXPECT_EQ(s.run[1].config.seed, s.run[0].config.seed);  // same data
+}
+
 TEST_F(Gui, BadPresetNamesTheKeyAndChangesNothing) {
   s.run[0].config.lr = 0.0123;
   const std::string before = configToJson(s.run[0].config).dump();
