@@ -190,10 +190,12 @@ void shortcuts(AppState& s) {
 }
 
 bool hasInputs(const AppState& s) {
+  // Free embeddings do not depend on the inputs, so an input-space map would say nothing.
+  if (s.run[0].config.model == "free") return false;
   const Snapshot* snap = s.run[0].snapshot.get();
-  return snap ? !snap->inputs.empty()
-              : s.run[0].config.dataset != "fashion-mnist" &&
-                    (s.run[0].config.dataset != "blobs" || s.run[0].config.input_dim == 2);
+  if (snap) return !snap->inputs.empty();
+  const Config& c = s.run[0].config;
+  return c.dataset != "fashion-mnist" && (c.dataset != "blobs" || c.input_dim == 2);
 }
 
 struct Layout {

@@ -413,10 +413,12 @@ void panelTraining(AppState& s) {
       ImGui::TextDisabled("%s waiting for the first step...", i ? "B" : "A");
       continue;
     }
-    ImGui::TextWrapped("%s%-10s step %lld  %.0f steps/s  loss %.4g  acc %.1f%%/%.1f%%",
+    char test_acc[16] = "-";  // no test split (free embeddings)
+    if (std::isfinite(snap->test_accuracy))
+      std::snprintf(test_acc, sizeof test_acc, "%.1f%%", 100 * snap->test_accuracy);
+    ImGui::TextWrapped("%s%-10s step %lld  %.0f steps/s  loss %.4g  acc %.1f%%/%s",
                        s.compare ? (i ? "B " : "A ") : "", snap->loss.c_str(), (long long)snap->step,
-                       snap->steps_per_second, snap->loss_value, 100 * snap->train_accuracy,
-                       100 * snap->test_accuracy);
+                       snap->steps_per_second, snap->loss_value, 100 * snap->train_accuracy, test_acc);
   }
   if (!s.frame_ms.empty()) {
     float mx = 0, sum = 0;
