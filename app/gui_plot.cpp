@@ -9,10 +9,12 @@
 namespace ms {
 
 ImU32 seriesColor(int i, float alpha) {
-  // Tableau 10: distinguishable and familiar from paper figures.
-  static const unsigned kRgb[10] = {0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2, 0x59a14f,
-                                    0xedc948, 0xb07aa1, 0xff9da7, 0x9c755f, 0xbab0ac};
-  const unsigned c = kRgb[((i % 10) + 10) % 10];
+  // Tableau 10 (distinguishable and familiar from paper figures), then six more so that the theory panel's
+  // sixteen curves do not share a colour.
+  static const unsigned kRgb[16] = {0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2, 0x59a14f, 0xedc948,
+                                    0xb07aa1, 0xff9da7, 0x9c755f, 0xbab0ac, 0x17becf, 0xbcbd22,
+                                    0xd62728, 0x9467bd, 0xaec7e8, 0x98df8a};
+  const unsigned c = kRgb[((i % 16) + 16) % 16];
   return IM_COL32((c >> 16) & 255, (c >> 8) & 255, c & 255, (int)(alpha * 255));
 }
 
