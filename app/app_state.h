@@ -28,7 +28,11 @@ struct RunState {
   bool waiting_latency = false;    // a push whose first step has not been seen yet
   std::vector<double> latency_ms;  // Controls change -> first snapshot reflecting it, seen by the UI
   std::vector<double> step_latency_ms;  // Controls change -> first step using it, measured by the worker
-  bool sent_paused = false;             // what the worker was last told
+  // The input view changes only with a metrics refresh (its class map) or a control change; it is handed a
+  // snapshot only then, so training frames do not rebuild it.
+  int64_t input_metrics_step = INT64_MIN;
+  uint64_t input_version = UINT64_MAX;
+  bool sent_paused = false;  // what the worker was last told
   double sent_speed = 0;
 };
 

@@ -96,6 +96,8 @@ std::unique_ptr<Worker> makeBackgroundWorker(const Controls& c) {
 void startWorker(AppState& s, Session& sess, int i, uint64_t reset_count = 0) {
   sess.worker[i].reset();
   s.run[i].snapshot.reset();
+  s.run[i].input_metrics_step = INT64_MIN;
+  s.run[i].input_version = UINT64_MAX;
   if (!sess.use_workers) return;
   Controls c;
   c.config = s.run[i].config;
@@ -155,6 +157,12 @@ void pollWorkers(AppState& s, Session& sess) {
     if (snap && snap != r.snapshot) {
       r.snapshot = snap;
       if (sess.renderer[i]) sess.renderer[i]->setSnapshot(snap);
+      if (i == 0 && sess.input_renderer &&
+          (snap->metrics_step != r.input_metrics_step || snap->controls_version != r.input_version)) {
+        sess.input_renderer->setSnapshot(snap);
+        r.input_metrics_step = snap->metrics_step;
+        r.input_version = snap->controls_version;
+      }
       if (r.waiting_latency && snap->controls_version >= r.sent_version) {
         r.latency_ms.push_back(1000.0 * (s.now - r.sent_time));
         if (snap->control_latency_ms >= 0) r.step_latency_ms.push_back(snap->control_latency_ms);

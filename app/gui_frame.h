@@ -16,8 +16,9 @@ namespace ms {
 // (tests, no GL) -- the UI still runs and says what is missing.
 struct Session {
   std::unique_ptr<Worker> worker[2];
-  std::unique_ptr<Renderer> renderer[2];
-  bool use_workers = true;  // tests may switch off worker creation entirely
+  std::unique_ptr<Renderer> renderer[2];     // the embedding view of each run
+  std::unique_ptr<Renderer> input_renderer;  // run 0's input-space view
+  bool use_workers = true;                   // tests may switch off worker creation entirely
 };
 
 // Key codes as the GLFW backend stores them in io.KeysDown (GLFW_KEY_*), so tests can press them.

@@ -213,10 +213,10 @@ int cmdGui(int argc, char** argv) {
   ImGui_ImplOpenGL3_Init("#version 330 core");
 
   Session sess;
-  for (auto& r : sess.renderer) {
+  for (auto* r : {&sess.renderer[0], &sess.renderer[1], &sess.input_renderer}) {
     if (!opt.renderer) break;
     try {
-      r = std::make_unique<Renderer>();
+      *r = std::make_unique<Renderer>();
     } catch (const std::exception& e) {
       s.error = std::string("renderer unavailable, drawing a simple view instead: ") + e.what();
     }
@@ -300,7 +300,8 @@ int cmdGui(int argc, char** argv) {
     const float sy = io.DisplaySize.y > 0 ? fbh / io.DisplaySize.y : 1;
     points = 0;
     for (const ViewSlot& v : s.views) {
-      Renderer* r = sess.renderer[v.run].get();
+      Renderer* r = v.kind == ViewKind::Input && sess.input_renderer ? sess.input_renderer.get()
+                                                                     : sess.renderer[v.run].get();
       if (!r || !s.run[v.run].snapshot) continue;
       if (v.kind != ViewKind::Input) points += s.run[v.run].snapshot->labels.size();
       ViewOptions vo = s.run[v.run].view;
@@ -385,6 +386,7 @@ int cmdGui(int argc, char** argv) {
   sess.worker[1].reset();
   sess.renderer[0].reset();
   sess.renderer[1].reset();
+  sess.input_renderer.reset();
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();
