@@ -191,7 +191,8 @@ TEST(Trainer, WeightedSoftmaxGetsInverseFrequencyWeights) {
   c.loss = "weighted-softmax";
   c.imbalance = 4;
   Trainer t(c);
-  const auto& w = t.snapshot(false)->params.vectors.at("class_weights");
+  const auto snap = t.snapshot(false);  // keeps the snapshot alive while w refers into it
+  const auto& w = snap->params.vectors.at("class_weights");
   ASSERT_EQ(w.size(), 4u);
   EXPECT_GT(w[3], 3 * w[0]);
 }
