@@ -46,7 +46,7 @@ case "$mode" in
     (cd build-asan && ctest -j "$jobs" --output-on-failure --timeout 900)
     echo "== gate: worker-thread tests under ThreadSanitizer (build-tsan/)"
     build build-tsan -DMS_SIM_ONLY=ON -DMS_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo
-    (cd build-tsan && TSAN_OPTIONS="halt_on_error=1" ctest -j "$jobs" --output-on-failure --timeout 900 -R "Worker|Handoff")
+    (cd build-tsan && TSAN_OPTIONS="halt_on_error=1" ctest -j "$jobs" --output-on-failure --timeout 900 --no-tests=error -R "Worker|Handoff")
     echo "== full test suite (build/)"
     cd build && ctest -j "$jobs" --output-on-failure --timeout 900
     ;;
