@@ -224,17 +224,10 @@ int cmdRender(int argc, char** argv) {
   const double svg_s = seconds(t_svg, Clock::now());
 
   if (!metrics_path.empty()) {
-    nlohmann::json j;
-    j["step"] = trainer.stepCount();
-    j["loss"] = snap->loss_value;
-    j["train_accuracy"] = snap->train_accuracy;
-    j["test_accuracy"] = snap->test_accuracy;
-    j["steps_per_second"] = train_s > 0 ? double(trainer.stepCount()) / train_s : 0.0;
-    j["diverged"] = trainer.diverged();
-    j["message"] = trainer.message();
-    j["loss_state"] = {
-        {"lambda", snap->loss_state.lambda}, {"s", snap->loss_state.s}, {"alpha", snap->loss_state.alpha}};
-    j["config"] = configToJson(config);
+    // Same definitions as `train`: accuracy over all points; loss as the mean of the last batch (render
+    // keeps no running window).
+    nlohmann::json j =
+        runMetricsJson(trainer, trainer.evaluate(), *snap, config, train_s, trainer.lastLoss());
     j["render"] = {{"view", view_s},
                    {"width", width},
                    {"height", height},
@@ -246,7 +239,6 @@ int cmdRender(int argc, char** argv) {
                    {"png_seconds", png_s},
                    {"svg_seconds", svg_s},
                    {"gl", gl.description()}};
-    metricsToJson(snap->metrics, j);
     writeFileAtomic(metrics_path, j.dump(2) + "\n");
   }
   if (!quiet)

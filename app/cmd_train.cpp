@@ -130,25 +130,7 @@ int cmdTrain(int argc, char** argv) {
     loss /= double(recent.size());
   }
 
-  nlohmann::json j;
-  j["step"] = steps_done;
-  j["loss"] = loss;
-  j["last_batch_loss"] = trainer.lastLoss();
-  j["train_accuracy"] = eval.train_accuracy;
-  j["test_accuracy"] = eval.test_accuracy;
-  j["steps_per_second"] = sps;
-  j["seconds"] = seconds;
-  j["gflops_per_second"] = sps * trainer.flopsPerStep() * 1e-9;
-  j["diverged"] = trainer.diverged();
-  j["message"] = trainer.message();
-  j["classes"] = snap->K;
-  j["classes_all"] = snap->K_all;
-  j["train_points"] = eval.train.rows();
-  j["test_points"] = eval.test.rows();
-  j["loss_state"] = {
-      {"lambda", snap->loss_state.lambda}, {"s", snap->loss_state.s}, {"alpha", snap->loss_state.alpha}};
-  j["config"] = configToJson(config);
-  metricsToJson(snap->metrics, j);
+  const nlohmann::json j = runMetricsJson(trainer, eval, *snap, config, seconds, loss);
 
   if (trainer.diverged()) std::fprintf(stderr, "marginscope train: %s\n", trainer.message().c_str());
   if (!quiet)

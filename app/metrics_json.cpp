@@ -7,6 +7,8 @@
 
 #include "app/metrics_json.h"
 
+#include "app/config_io.h"
+
 namespace ms {
 
 namespace {
@@ -123,6 +125,31 @@ void metricsToJson(const Metrics& m, nlohmann::json& out) {
   h["bin_deg"] = num(m.hist_bin_deg);
   h["positive"] = floats(m.pos_hist);
   h["negative"] = floats(m.neg_hist);
+}
+
+nlohmann::json runMetricsJson(const Trainer& trainer, const Trainer::Evaluation& eval, const Snapshot& snap,
+                              const Config& config, double seconds, double loss) {
+  const double sps = seconds > 0 ? double(trainer.stepCount()) / seconds : 0.0;
+  nlohmann::json j;
+  j["step"] = trainer.stepCount();
+  j["loss"] = loss;
+  j["last_batch_loss"] = trainer.lastLoss();
+  j["train_accuracy"] = eval.train_accuracy;
+  j["test_accuracy"] = eval.test_accuracy;
+  j["steps_per_second"] = sps;
+  j["seconds"] = seconds;
+  j["gflops_per_second"] = sps * trainer.flopsPerStep() * 1e-9;
+  j["diverged"] = trainer.diverged();
+  j["message"] = trainer.message();
+  j["classes"] = snap.K;
+  j["classes_all"] = snap.K_all;
+  j["train_points"] = eval.train.rows();
+  j["test_points"] = eval.test.rows();
+  j["loss_state"] = {
+      {"lambda", snap.loss_state.lambda}, {"s", snap.loss_state.s}, {"alpha", snap.loss_state.alpha}};
+  j["config"] = configToJson(config);
+  metricsToJson(snap.metrics, j);
+  return j;
 }
 
 }  // namespace ms

@@ -2,11 +2,19 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include "sim/config.h"
 #include "sim/metrics.h"
+#include "sim/trainer.h"
 
 namespace ms {
 
 // Fills angles, lemma, verification, neural_collapse, bounds (and histograms) into out.
 void metricsToJson(const Metrics& m, nlohmann::json& out);
+
+// The whole metrics JSON after a headless run, one definition for `train` and `render` alike: accuracy over
+// all points (eval), `loss` as the caller measured it (e.g. the mean of the last batches), the config, and
+// metricsToJson of the snapshot's metrics.
+nlohmann::json runMetricsJson(const Trainer& trainer, const Trainer::Evaluation& eval, const Snapshot& snap,
+                              const Config& config, double seconds, double loss);
 
 }  // namespace ms
