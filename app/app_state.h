@@ -20,7 +20,8 @@ namespace ms {
 struct RunState {
   Config config;                   // edited by the panels; pushed to the worker when `dirty`
   bool dirty = false;              // config changed since the last push (applies at the next step, no reset)
-  SnapshotPtr snapshot;            // latest from the worker; null before the first one
+  SnapshotPtr snapshot;            // the one on screen (taken from the worker at most 30 times a second)
+  double snapshot_time = -1e9;     // when it was taken (app clock)
   ViewOptions view;                // how its embedding view is drawn
   std::string error;               // last UserError from the worker (bad dataset, missing package)
   uint64_t sent_version = 0;       // Controls version of the last push

@@ -154,8 +154,15 @@ void pollWorkers(AppState& s, Session& sess) {
     if (!w) continue;
     RunState& r = s.run[i];
     SnapshotPtr snap = w->latest();
-    if (snap && snap != r.snapshot) {
+    // A new snapshot costs the embedding view a scene rebuild (about 10 ms at 10k points under llvmpipe),
+    // and training publishes one every few milliseconds. Thirty pictures a second is all the eye needs, so
+    // the frames in between only redraw; a Controls change, a pause or a divergence is shown at once.
+    const bool urgent = snap && r.snapshot &&
+                        (snap->controls_version != r.snapshot->controls_version ||
+                         snap->paused != r.snapshot->paused || snap->diverged != r.snapshot->diverged);
+    if (snap && snap != r.snapshot && (!r.snapshot || urgent || s.now - r.snapshot_time >= 1.0 / 30)) {
       r.snapshot = snap;
+      r.snapshot_time = s.now;
       if (sess.renderer[i]) sess.renderer[i]->setSnapshot(snap);
       if (i == 0 && sess.input_renderer &&
           (snap->metrics_step != r.input_metrics_step || snap->controls_version != r.input_version)) {
