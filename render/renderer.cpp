@@ -329,12 +329,16 @@ struct Renderer::Impl {
   // the last one drawn is kept. It would cover the others up to a sub-pixel sliver, and 100,000 points on a
   // circle of ~2,000 pixels are mostly such repeats: this is what makes 100k points cheap under llvmpipe.
   // Exports draw every point.
+  // last_at is -1 everywhere between calls: a call resets only the slots it touched, because refilling all
+  // 4 W H entries (16 MB at 1280x800) cost more than the points themselves.
   std::vector<int32_t> last_at;  // (4, H, W) index of the last point per pixel, side and fill
+  std::vector<size_t> touched;   // slots of last_at this call set
   std::vector<uint8_t> keep;
   void appendDeduplicated(const PointLayer& L) {
     const int W = scene.width, H = scene.height;
     const size_t plane = static_cast<size_t>(W) * H, n = L.rgba.size();
-    last_at.assign(plane * 4, -1);
+    if (last_at.size() != plane * 4) last_at.assign(plane * 4, -1);
+    touched.clear();
     keep.assign(n, 0);
     const float* M = scene.model_to_px;
     for (size_t i = 0; i < n; ++i) {
@@ -351,10 +355,14 @@ struct Renderer::Impl {
       }
       const size_t slot =
           (static_cast<size_t>(depth < 0) * 2 + L.hollow[i]) * plane + static_cast<size_t>(iy) * W + ix;
-      if (last_at[slot] >= 0) keep[static_cast<size_t>(last_at[slot])] = 0;
+      if (last_at[slot] >= 0)
+        keep[static_cast<size_t>(last_at[slot])] = 0;
+      else
+        touched.push_back(slot);
       last_at[slot] = static_cast<int32_t>(i);
       keep[i] = 1;
     }
+    for (size_t slot : touched) last_at[slot] = -1;
     for (size_t i = 0; i < n; ++i)
       if (keep[i]) {
         point_pos.insert(point_pos.end(),

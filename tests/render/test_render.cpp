@@ -532,6 +532,52 @@ TEST(Render, DrawIntoAViewportRestoresGlState) {
   glDisable(GL_SCISSOR_TEST);
 }
 
+// Live frames keep only the last point per pixel, with a per-pixel table reused across frames. Frame A puts a
+// point at 30 deg; frame B puts its point 0 at 150 deg and point 1 at 30 deg. A table entry left over from A
+// would make B's point 1 drop B's point 0, so the pixel at 150 deg must show class 1 after frame B.
+TEST(Render, LiveFramesDoNotCarryPointsOverFromTheLastFrame) {
+  Gl& g = gl();
+  const int N = 300;
+  GLuint fbo, rb;
+  glGenFramebuffers(1, &fbo);
+  glGenRenderbuffers(1, &rb);
+  glBindRenderbuffer(GL_RENDERBUFFER, rb);
+  glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, N, N);
+  glBindFramebuffer(GL_FRAMEBUFFER, fbo);
+  glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, rb);
+  ViewOptions v = bareView();
+  v.show_regions = false;
+  v.show_points = true;
+  v.point_size = 24;
+  auto a = circleSnapshot("normface", {0, 120, 240}, {{30, 0}});
+  auto b = circleSnapshot("normface", {0, 120, 240}, {{150, 1}, {30, 2}});
+  g.renderer.setSnapshot(a);
+  g.renderer.draw(v, 0, 0, N, N, 1.0f);
+  g.renderer.setSnapshot(b);
+  g.renderer.draw(v, 0, 0, N, N, 1.0f);
+  std::vector<uint8_t> px(static_cast<size_t>(N) * N * 4);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadPixels(0, 0, N, N, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+  glDeleteFramebuffers(1, &fbo);
+  glDeleteRenderbuffers(1, &rb);
+  const Scene sc = buildScene(*b, v, N, N, 1, {1, 1, 1, 1});
+  auto colourAt = [&](double angle) {  // GL rows go up, scene pixels go down
+    const P2 p = toPx(sc, std::cos(deg(angle)), std::sin(deg(angle)));
+    const uint8_t* q =
+        &px[(static_cast<size_t>(N - 1 - int(std::floor(p.y))) * N + int(std::floor(p.x))) * 4];
+    return Rgba{q[0] / 255.0f, q[1] / 255.0f, q[2] / 255.0f, 1};
+  };
+  for (auto [angle, label] : std::vector<std::pair<double, int>>{{150, 1}, {30, 2}}) {
+    const Rgba c = colourAt(angle);
+    EXPECT_LT(dist(c, classColour(label, 3)), 3.0) << "point at " << angle << " deg, class " << label;
+    for (int k = 0; k < 3; ++k) {
+      if (k == label) continue;
+      EXPECT_GT(dist(c, classColour(k, 3)), 40.0) << "at " << angle << " deg";
+    }
+  }
+}
+
 TEST(Render, InputViewShowsTheClassMapAndHollowTestPoints) {
   // A 2 x 2 class map over [-1, 1]^2 (row 0 = bottom): classes 0 1 / 2 3 from the bottom-left, full
   // confidence.
