@@ -14,13 +14,13 @@ constexpr double kTwoPi = 6.283185307179586;
 }
 
 double DecisionRule::test(int j, double c) const {
-  return testLogit(*spec, params, state, j, c, hnorm, wnorm[j]);
+  return loss.test(j, c, hnorm, wnorm[j]);
 }
 double DecisionRule::target(int j, double c) const {
-  return targetLogit(*spec, params, state, j, c, hnorm, wnorm[j]);
+  return loss.target(j, c, hnorm, wnorm[j]);
 }
 double DecisionRule::other(int j, double c) const {
-  return otherLogit(*spec, params, state, j, c, hnorm, wnorm[j]);
+  return loss.other(j, c, hnorm, wnorm[j]);
 }
 
 int DecisionRule::classify(const double* cos, bool* claimed) const {
@@ -50,8 +50,7 @@ DecisionRule makeDecisionRule(const Snapshot& s) {
     r.spec = nullptr;
     return r;
   }
-  r.params = s.params;
-  r.state = s.loss_state;
+  r.loss = LossRule(*r.spec, s.params, s.loss_state);
   r.dirs.assign(s.weights.size(), 0.0);
   r.wnorm.assign(s.K, 0.0);
   for (int j = 0; j < s.K; ++j) {

@@ -16,8 +16,7 @@ namespace ms {
 
 struct DecisionRule {
   const LossSpec* spec = nullptr;  // null: unknown loss or no weights; nothing to draw
-  LossParams params;
-  LossState state;
+  LossRule loss;                   // the loss's logits with its parameters resolved once
   int K = 0, dim = 0;
   std::vector<double> dirs;   // (K,dim) unit weight directions (zero row for a zero weight)
   std::vector<double> wnorm;  // (K) real weight norms

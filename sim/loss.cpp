@@ -35,16 +35,7 @@ inline double clampCos(double c) {
   return std::min(kCosMax, std::max(-kCosMax, c));
 }
 
-// Parameters resolved once per call (the maps are looked up here, not per element).
-struct Resolved {
-  LossId id = LossId::Softmax;
-  double s = 1, m = 0, m1 = 1, m2 = 0, m3 = 0, lambda = 0, gamma = 0, alpha = 1;
-  double theta = 0, xi = 0, margin = 0, intra_w = 1, inter_w = 1, joint_lambda = 0;
-  int mi = 1, variant = 0, mining = 0, k = 1;
-  bool negative_margin = true, adaptive = true, learn = false;
-  const std::vector<double>* bias = nullptr;  // (K) or null
-  const std::vector<double>* cw = nullptr;    // (K) or null
-};
+using Resolved = ResolvedParams;
 
 Resolved resolve(const LossSpec& spec, const LossParams& p, const LossState& st) {
   Resolved r;
@@ -855,9 +846,9 @@ void updateCentres(const LossSpec& spec, const LossParams& p, const Mat& H, cons
   if (aux.dcentres.rows() == K && aux.dcentres.cols() == centres.cols()) centres -= alpha * aux.dcentres;
 }
 
-double testLogit(const LossSpec& spec, const LossParams& p, const LossState& st, int j, double cos_t,
-                 double hnorm, double wnorm) {
-  const Resolved r = resolve(spec, p, st);
+namespace {
+
+double testLogitOf(const LossSpec& spec, const Resolved& r, int j, double cos_t, double hnorm, double wnorm) {
   switch (spec.id) {
     case LossId::Softmax: {
       const double b = (r.bias && j >= 0 && size_t(j) < r.bias->size()) ? (*r.bias)[size_t(j)] : 0.0;
@@ -885,22 +876,64 @@ double testLogit(const LossSpec& spec, const LossParams& p, const LossState& st,
   }
 }
 
+// Softmax, centre and metric losses have no margin: their training rule is the test rule.
+bool hasCosineRule(const LossSpec& spec) {
+  return !(spec.family == LossFamily::Softmax || spec.family == LossFamily::Centre ||
+           spec.family == LossFamily::Metric);
+}
+
+double targetLogitOf(const LossSpec& spec, const Resolved& r, int j, double cos_t, double hnorm,
+                     double wnorm) {
+  if (!hasCosineRule(spec)) return testLogitOf(spec, r, j, cos_t, hnorm, wnorm);
+  Dz dz;
+  return cosLogit(r, true, cos_t, hnorm, wnorm, dz);
+}
+
+double otherLogitOf(const LossSpec& spec, const Resolved& r, int j, double cos_t, double hnorm,
+                    double wnorm) {
+  if (!hasCosineRule(spec)) return testLogitOf(spec, r, j, cos_t, hnorm, wnorm);
+  Dz dz;
+  return cosLogit(r, false, cos_t, hnorm, wnorm, dz);
+}
+
+}  // namespace
+
+double testLogit(const LossSpec& spec, const LossParams& p, const LossState& st, int j, double cos_t,
+                 double hnorm, double wnorm) {
+  return testLogitOf(spec, resolve(spec, p, st), j, cos_t, hnorm, wnorm);
+}
+
 double targetLogit(const LossSpec& spec, const LossParams& p, const LossState& st, int j, double cos_t,
                    double hnorm, double wnorm) {
-  if (spec.family == LossFamily::Softmax || spec.family == LossFamily::Centre ||
-      spec.family == LossFamily::Metric)
-    return testLogit(spec, p, st, j, cos_t, hnorm, wnorm);
-  Dz dz;
-  return cosLogit(resolve(spec, p, st), true, cos_t, hnorm, wnorm, dz);
+  return targetLogitOf(spec, resolve(spec, p, st), j, cos_t, hnorm, wnorm);
 }
 
 double otherLogit(const LossSpec& spec, const LossParams& p, const LossState& st, int j, double cos_t,
                   double hnorm, double wnorm) {
-  if (spec.family == LossFamily::Softmax || spec.family == LossFamily::Centre ||
-      spec.family == LossFamily::Metric)
-    return testLogit(spec, p, st, j, cos_t, hnorm, wnorm);
-  Dz dz;
-  return cosLogit(resolve(spec, p, st), false, cos_t, hnorm, wnorm, dz);
+  return otherLogitOf(spec, resolve(spec, p, st), j, cos_t, hnorm, wnorm);
+}
+
+LossRule::LossRule(const LossSpec& spec, const LossParams& p, const LossState& st)
+    : spec_(&spec), r_(resolve(spec, p, st)) {
+  if (r_.bias) bias_ = *r_.bias;
+  r_.bias = r_.cw = nullptr;  // they point into p; the rule keeps its own copy of the bias
+}
+
+// The per-call copy re-points the bias at this rule's own vector, so copies of a rule stay valid.
+double LossRule::test(int j, double cos_t, double hnorm, double wnorm) const {
+  Resolved r = r_;
+  if (!bias_.empty()) r.bias = &bias_;
+  return testLogitOf(*spec_, r, j, cos_t, hnorm, wnorm);
+}
+double LossRule::target(int j, double cos_t, double hnorm, double wnorm) const {
+  Resolved r = r_;
+  if (!bias_.empty()) r.bias = &bias_;
+  return targetLogitOf(*spec_, r, j, cos_t, hnorm, wnorm);
+}
+double LossRule::other(int j, double cos_t, double hnorm, double wnorm) const {
+  Resolved r = r_;
+  if (!bias_.empty()) r.bias = &bias_;
+  return otherLogitOf(*spec_, r, j, cos_t, hnorm, wnorm);
 }
 
 double targetCurve(const LossSpec& spec, const LossParams& p, const LossState& st, double theta, double hnorm,

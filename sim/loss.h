@@ -143,6 +143,18 @@ double lossForwardBackward(const LossSpec& spec, const LossParams& p, LossState&
                            Mat* dW,                    // (K,d) or null
                            LossWorkspace& ws, LossAux* aux = nullptr);
 
+// A loss's parameters looked up once (names resolved to values, state applied): the forward/backward and the
+// decision rule read these instead of the maps, which are string-keyed.
+struct ResolvedParams {
+  LossId id = LossId::Softmax;
+  double s = 1, m = 0, m1 = 1, m2 = 0, m3 = 0, lambda = 0, gamma = 0, alpha = 1;
+  double theta = 0, xi = 0, margin = 0, intra_w = 1, inter_w = 1, joint_lambda = 0;
+  int mi = 1, variant = 0, mining = 0, k = 1;
+  bool negative_margin = true, adaptive = true, learn = false;
+  const std::vector<double>* bias = nullptr;  // (K) or null; points into the LossParams
+  const std::vector<double>* cw = nullptr;    // (K) or null; points into the LossParams
+};
+
 // Decision rule of classifier-type losses, per class j, from the angle's cosine and the two norms.
 // testLogit:   the score used at test time (no margin).
 // targetLogit: the training-time logit of class j when j is the true class (margin applied, at state.lambda).
@@ -155,6 +167,24 @@ double targetLogit(const LossSpec&, const LossParams&, const LossState&, int j, 
                    double wnorm);
 double otherLogit(const LossSpec&, const LossParams&, const LossState&, int j, double cos_t, double hnorm,
                   double wnorm);
+
+// The same rule with the parameters resolved once, for callers that evaluate it many times (the views sample
+// it per angle and per texel, where resolving per call was a sixth of a live frame). It owns what it reads,
+// so a copy does not depend on the LossParams it was made from. Gives exactly
+// testLogit/targetLogit/otherLogit.
+class LossRule {
+ public:
+  LossRule() = default;
+  LossRule(const LossSpec& spec, const LossParams& p, const LossState& st);
+  double test(int j, double cos_t, double hnorm, double wnorm) const;
+  double target(int j, double cos_t, double hnorm, double wnorm) const;
+  double other(int j, double cos_t, double hnorm, double wnorm) const;
+
+ private:
+  const LossSpec* spec_ = nullptr;
+  ResolvedParams r_;
+  std::vector<double> bias_;  // (K) softmax bias, or empty
+};
 // The target-logit curve f(theta) of the theory panel: targetLogit at cos(theta), unit norms by default.
 double targetCurve(const LossSpec&, const LossParams&, const LossState&, double theta, double hnorm = 1,
                    double wnorm = 1);

@@ -50,6 +50,40 @@ LossParams P(std::initializer_list<std::pair<const std::string, double>> v) {
   return p;
 }
 
+// LossRule resolves the parameters once; it must give exactly what the free functions give, for every loss
+// and with non-default parameters, and a copy must keep the softmax bias after the LossParams are gone.
+TEST(LossValues, ResolvedRuleEqualsTheFreeFunctions) {
+  std::mt19937 g(11);
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (const LossSpec& spec : lossCatalogue()) {
+    LossParams p;
+    for (const ParamSpec& ps : spec.params) {
+      if (ps.kind == ParamKind::Real) p.values[ps.name] = ps.lo + (ps.hi - ps.lo) * 0.3 * (u(g) + 1) / 2;
+      if (ps.kind == ParamKind::Integer) p.values[ps.name] = std::min(ps.hi, ps.lo + 2);
+      if (ps.kind == ParamKind::Vector) p.vectors[ps.name] = {0.5, -1.5, 2.0};
+    }
+    LossState st;
+    st.lambda = 0.7;
+    const LossRule rule(spec, p, st);
+    for (int i = 0; i < 50; ++i) {
+      const int j = i % 3;
+      const double c = u(g), hn = 2 + u(g), wn = 1.5 + u(g);
+      EXPECT_EQ(rule.test(j, c, hn, wn), testLogit(spec, p, st, j, c, hn, wn)) << spec.name;
+      EXPECT_EQ(rule.target(j, c, hn, wn), targetLogit(spec, p, st, j, c, hn, wn)) << spec.name;
+      EXPECT_EQ(rule.other(j, c, hn, wn), otherLogit(spec, p, st, j, c, hn, wn)) << spec.name;
+    }
+  }
+  LossRule copy;
+  {
+    LossParams p;
+    p.vectors["bias"] = {0.0, 3.0};
+    const LossRule rule(findLoss("softmax"), p, LossState{});
+    copy = rule;
+  }
+  EXPECT_DOUBLE_EQ(copy.test(1, 0.5, 2.0, 1.0), 2.0 * 1.0 * 0.5 + 3.0);
+  EXPECT_DOUBLE_EQ(copy.test(0, 0.5, 2.0, 1.0), 2.0 * 1.0 * 0.5);
+}
+
 TEST(LossValues, SoftmaxOfEqualLogitsIsLnK) {
   for (int K = 2; K <= 7; ++K) {
     const Mat H = Mat::Zero(5, 3), W = randn(K, 3, K);
