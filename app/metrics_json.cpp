@@ -84,11 +84,11 @@ void metricsToJson(const Metrics& m, nlohmann::json& out) {
 
   const VerificationMetrics& v = m.verification;
   json& ver = out["verification"];
-  ver["tar_at_far_1e-2"] = num(v.tar_at_far_1e2);
-  ver["tar_at_far_1e-3"] = num(v.tar_at_far_1e3);
-  ver["eer"] = num(v.eer);
-  ver["best_accuracy"] = num(v.best_accuracy);
-  ver["best_threshold"] = num(v.best_threshold);
+  ver["tar_at_far_1e-2"] = num(v.all.tar_at_far_1e2);
+  ver["tar_at_far_1e-3"] = num(v.all.tar_at_far_1e3);
+  ver["eer"] = num(v.all.eer);
+  ver["best_accuracy"] = num(v.all.best_accuracy);
+  ver["best_threshold"] = num(v.all.best_threshold);
   ver["sampled"] = v.sampled;
   ver["all_pairs"] = pairsJson(v.all);
   if (v.open_set_accuracy >= 0 || std::isnan(v.open_set_accuracy)) {

@@ -441,8 +441,8 @@ void metricsColumn(const Snapshot& snap) {
   ImGui::TextWrapped("weights min angle %.1f deg   %s (gap %.1f deg)", a.weight_min_deg,
                      a.separable ? "separable" : "overlapping", a.gap_deg);
   const VerificationMetrics& v = m.verification;
-  ImGui::TextWrapped("verification  TAR@FAR1e-2 %.3f  TAR@FAR1e-3 %.3f  EER %.3f", v.tar_at_far_1e2,
-                     v.tar_at_far_1e3, v.eer);
+  ImGui::TextWrapped("verification  TAR@FAR1e-2 %.3f  TAR@FAR1e-3 %.3f  EER %.3f", v.all.tar_at_far_1e2,
+                     v.all.tar_at_far_1e3, v.all.eer);
   if (v.open_set_accuracy >= 0) ImGui::Text("open-set accuracy %.3f", v.open_set_accuracy);
   const NeuralCollapse& nc = m.neural_collapse;
   ImGui::TextWrapped("neural collapse  NC1 %.3g  NC2 norm %.3g  angle %.3g  NC3 %.3g", nc.nc1,

@@ -68,7 +68,7 @@ void BM_ComputeMetrics(benchmark::State& st) {
   const MetricsInput in = f.input();
   for (auto _ : st) {
     Metrics m = computeMetrics(in);
-    benchmark::DoNotOptimize(m.verification.eer);
+    benchmark::DoNotOptimize(m.verification.all.eer);
   }
   st.SetLabel("10k train + 10k test, K=10+2 held out, d=" + std::to_string(st.range(0)));
 }

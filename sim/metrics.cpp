@@ -41,14 +41,6 @@ std::vector<float> unitRows(const Mat& H, const std::vector<int>& rows) {
   return U;
 }
 
-void copyHeadline(const PairVerification& p, VerificationMetrics& v) {
-  v.tar_at_far_1e2 = p.tar_at_far_1e2;
-  v.tar_at_far_1e3 = p.tar_at_far_1e3;
-  v.eer = p.eer;
-  v.best_accuracy = p.best_accuracy;
-  v.best_threshold = p.best_threshold;
-}
-
 }  // namespace
 
 Metrics computeMetrics(const MetricsInput& in) {
@@ -102,7 +94,6 @@ Metrics computeMetrics(const MetricsInput& in) {
     const std::vector<float> U = unitRows(T, rows);
     v.all = verifyPairs(U, int(rows.size()), int(T.cols()), yt, in.max_pairs, in.seed, in.hist_bins,
                         &m.pos_hist, &m.neg_hist, &v.sampled);
-    copyHeadline(v.all, v);
 
     std::vector<int> classes;
     for (int c = 0; c < labelCount(&yt); ++c) classes.push_back(c);
@@ -120,7 +111,8 @@ Metrics computeMetrics(const MetricsInput& in) {
       v.open_set_accuracy = identificationAccuracy(T, yt, in.holdout_classes, in.seed);
     }
   } else {
-    v.tar_at_far_1e2 = v.tar_at_far_1e3 = v.eer = v.best_accuracy = v.best_threshold = kNaN;
+    v.all.tar_at_far_1e2 = v.all.tar_at_far_1e3 = v.all.eer = v.all.best_accuracy = v.all.best_threshold =
+        kNaN;
   }
 
   // Bounds at the loss's current scale (learned/adapted s when the state has one).

@@ -53,10 +53,10 @@ struct PairVerification {
 };
 
 struct VerificationMetrics {
-  double tar_at_far_1e2 = 0, tar_at_far_1e3 = 0, eer = 0, best_accuracy = 0, best_threshold = 0;
   double open_set_accuracy = -1;  // -1 when no classes are held out
-  // The full figures (all test pairs; unseen classes only), and the identification accuracy with galleries
-  // for every test class (probes of every class), as opposed to unseen classes only (open_set_accuracy).
+  // The figures over all test pairs (the headline: TAR@FAR, EER, best accuracy), over unseen classes only,
+  // and the identification accuracy with galleries for every test class (probes of every class), as
+  // opposed to unseen classes only (open_set_accuracy).
   PairVerification all, unseen;
   double identification_accuracy_all = -1;
   bool sampled = false;  // pairs were sampled (more than max_pairs)

@@ -303,7 +303,7 @@ TEST(Metrics, ComputeMetricsEndToEnd) {
   }
   EXPECT_TRUE(m.neural_collapse.unit_features);  // ArcFace's test logit ignores |h|
   EXPECT_LT(m.neural_collapse.nc2_equiangular, 0.05);
-  EXPECT_EQ(m.verification.eer, 0.0);
+  EXPECT_EQ(m.verification.all.eer, 0.0);
   EXPECT_EQ(m.verification.open_set_accuracy, 1.0);
   EXPECT_EQ(m.verification.identification_accuracy_all, 1.0);
   EXPECT_EQ(m.verification.unseen.pairs, 200 * 199 / 2);
@@ -347,11 +347,11 @@ TEST(Metrics, DegenerateInputsGiveNaNNotCrashes) {
   EXPECT_EQ(m.lemma.size(), 1u);
   const std::vector<int> one = {0, 0, 0, 0};
   in.test_labels = &one;
-  EXPECT_TRUE(std::isnan(computeMetrics(in).verification.eer));  // no negative pairs
+  EXPECT_TRUE(std::isnan(computeMetrics(in).verification.all.eer));  // no negative pairs
   MetricsInput empty;
   const Metrics e = computeMetrics(empty);
   EXPECT_TRUE(e.lemma.empty());
-  EXPECT_TRUE(std::isnan(e.verification.eer));
+  EXPECT_TRUE(std::isnan(e.verification.all.eer));
 }
 
 TEST(Metrics, FreeEmbeddingsTrainedWithNormFaceReachTheBound) {
