@@ -105,16 +105,7 @@ int cmdRender(int argc, char** argv) {
   app.add_option("--zoom", zoom, "sphere camera zoom 0.2..5 (default 1)");
   app.add_option("--point-size", point_size, "point diameter in pixels at scale 1 (default 6)");
   app.add_flag("--quiet", quiet, "no timing line on stderr");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    for (char& ch : what)
-      if (ch == '\n') ch = ' ';
-    throw UserError("render: " + what + " (see marginscope render --help)");
-  }
+  if (const int code = parseCommandLine(app, argc, argv, "render"); code >= 0) return code;
   const auto t0 = Clock::now();
   if (out.empty()) throw UserError("render: --out FILE.png is required");
   const Config config = resolveTrainingOptions(opts);

@@ -61,16 +61,7 @@ int cmdTrain(int argc, char** argv) {
   app.add_option("--metrics", metrics_path, "write the metrics JSON here (atomically)");
   app.add_option("--save-embeddings", emb_path, "write the final embeddings as CSV: split,label,e1..ed");
   app.add_flag("--quiet", quiet, "no progress output");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    for (char& ch : what)
-      if (ch == '\n') ch = ' ';
-    throw UserError("train: " + what + " (see marginscope train --help)");
-  }
+  if (const int code = parseCommandLine(app, argc, argv, "train"); code >= 0) return code;
   const Config config = resolveTrainingOptions(opts);
   checkWritable("--metrics", metrics_path);
   checkWritable("--save-embeddings", emb_path);

@@ -502,4 +502,18 @@ Config resolveTrainingOptions(const TrainingOptions& o) {
   return c;
 }
 
+int parseCommandLine(CLI::App& app, int argc, char** argv, const std::string& subcommand) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    for (char& ch : what)
+      if (ch == '\n') ch = ' ';
+    throw UserError(subcommand + ": " + what + " (see marginscope " + subcommand + " --help)");
+  }
+  return -1;
+}
+
 }  // namespace ms

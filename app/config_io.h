@@ -34,6 +34,9 @@ struct TrainingOptions {
 void addTrainingOptions(CLI::App& app, TrainingOptions& o);
 // The Config the options describe (the defaults, then --config, then the flags); throws UserError.
 Config resolveTrainingOptions(const TrainingOptions& o);
+// Parses a subcommand's arguments. Returns the exit code when help was asked for (the caller returns it),
+// -1 to go on; a parse error throws UserError as one line naming the subcommand.
+int parseCommandLine(CLI::App& app, int argc, char** argv, const std::string& subcommand);
 // Applies one "KEY=VALUE" loss parameter (numbers, true/false, a choice by name, or a comma list for
 // Vector params) to c.params; throws UserError naming the key.
 void applyParamText(const std::string& key_value, Config& c);
