@@ -58,6 +58,12 @@ void mlpBackwardRaw(const MlpRaw&, const double*, const double*, long, double* c
 void gemmRaw(const double*, const double*, double*, long) {
   std::abort();
 }
+void adamRaw(double*, const double*, double*, double*, long, double, double, double, double, double) {
+  std::abort();
+}
+void sgdRaw(double*, const double*, double*, long, double, double, bool) {
+  std::abort();
+}
 }  // namespace avx2
 }  // namespace ms
 #endif
