@@ -132,7 +132,7 @@ void triangulate(const Shape& s, std::vector<TriVertex>& out) {
 }
 
 struct Fbo {
-  GLuint fbo = 0, colour = 0, depth = 0;
+  GLuint fbo = 0, colour = 0, depth = 0;  // depth: GL_DEPTH_COMPONENT32F (see render())
   int w = 0, h = 0, samples = 0;
   void release() {
     if (fbo) glDeleteFramebuffers(1, &fbo);
@@ -157,9 +157,9 @@ struct Fbo {
     glGenRenderbuffers(1, &depth);
     glBindRenderbuffer(GL_RENDERBUFFER, depth);
     if (samples > 0)
-      glRenderbufferStorageMultisample(GL_RENDERBUFFER, samples, GL_DEPTH_COMPONENT24, w, h);
+      glRenderbufferStorageMultisample(GL_RENDERBUFFER, samples, GL_DEPTH_COMPONENT32F, w, h);
     else
-      glRenderbufferStorage(GL_RENDERBUFFER, GL_DEPTH_COMPONENT24, w, h);
+      glRenderbufferStorage(GL_RENDERBUFFER, GL_DEPTH_COMPONENT32F, w, h);
     glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER, depth);
     if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE)
       throw std::runtime_error("render: framebuffer " + std::to_string(w) + "x" + std::to_string(h) +
@@ -239,10 +239,12 @@ struct Renderer::Impl {
   GLuint table_tex = 0, image_tex = 0;
   GLuint pos_buf = 0, col_buf = 0, pos_tex = 0, col_tex = 0;  // point data as buffer textures
   std::map<int, std::pair<std::shared_ptr<BakedFont>, GLuint>> fonts;
-  Fbo msaa, resolve;
-  int table_n = 4096;      // samples over [0, pi] of the sphere's rule table (capped by GL_MAX_TEXTURE_SIZE)
-  int samples = 4;         // live draw()
-  int export_samples = 4;  // exports
+  Fbo msaa, resolve;        // live draw(): holds the last frame's image between calls
+  Fbo ex_msaa, ex_resolve;  // exports, so that an export never clobbers the live image
+  bool image_ok = false;    // msaa/resolve hold the image of the cached scene
+  int table_n = 4096;       // samples over [0, pi] of the sphere's rule table (capped by GL_MAX_TEXTURE_SIZE)
+  int samples = 4;          // live draw()
+  int export_samples = 4;   // exports
   int tile_size = 2048;
 
   SnapshotPtr snap;
@@ -301,6 +303,8 @@ struct Renderer::Impl {
   ~Impl() {
     msaa.release();
     resolve.release();
+    ex_msaa.release();
+    ex_resolve.release();
     for (auto& f : fonts) glDeleteTextures(1, &f.second.second);
     GLuint bufs[] = {tri_vbo, tex_vbo, pts_vbo, pos_buf, col_buf};
     glDeleteBuffers(5, bufs);
@@ -649,7 +653,9 @@ struct Renderer::Impl {
     glClearColor(bg.r * bg.a, bg.g * bg.a, bg.b * bg.a, bg.a);
     glDepthMask(GL_TRUE);
     glClearDepth(1.0);
-    glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+    // 32-bit float depth: llvmpipe clears a 24-bit depth format with a read-modify-write of every pixel (to
+    // keep the 8 bits beside it), a float one with a plain fill. Only the sphere view uses depth at all.
+    glClear(scene.depth ? GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT : GL_COLOR_BUFFER_BIT);
     glDisable(GL_DEPTH_TEST);
     drawImages(tile);
     drawTris(0, under_n, tile);
@@ -692,22 +698,26 @@ void Renderer::draw(const ViewOptions& view, int x, int y, int w, int h, float p
   Impl& I = *impl_;
   if (!I.live) I.scene_ok = false;
   I.live = true;
-  I.prepare(view, w, h, pixel_scale, backgroundColour(view.theme, Background::Theme));
-  I.msaa.ensure(w, h, I.samples);
-  if (I.samples > 0) I.resolve.ensure(w, h, 0);
-  glBindFramebuffer(GL_FRAMEBUFFER, I.msaa.fbo);
-  glViewport(0, 0, w, h);
-  const float tile[4] = {0, 0, float(w), float(h)};
-  I.render(tile, true);
-  GLuint src = I.msaa.fbo;
-  if (I.samples > 0) {
-    // Resolve first: a multisampled window framebuffer cannot take a resolve blit directly.
-    glBindFramebuffer(GL_READ_FRAMEBUFFER, I.msaa.fbo);
-    glBindFramebuffer(GL_DRAW_FRAMEBUFFER, I.resolve.fbo);
-    glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
-    src = I.resolve.fbo;
+  const bool rebuilt = I.prepare(view, w, h, pixel_scale, backgroundColour(view.theme, Background::Theme));
+  // Same snapshot, view and size as the last call: the image from then is still right, so only the copy
+  // to the caller's framebuffer is paid. The app draws at display rate but gets a snapshot at most 30 times
+  // a second, and not at all while paused.
+  if (rebuilt || !I.image_ok || I.msaa.w != w || I.msaa.h != h) {
+    I.msaa.ensure(w, h, I.samples);
+    if (I.samples > 0) I.resolve.ensure(w, h, 0);
+    glBindFramebuffer(GL_FRAMEBUFFER, I.msaa.fbo);
+    glViewport(0, 0, w, h);
+    const float tile[4] = {0, 0, float(w), float(h)};
+    I.render(tile, true);
+    if (I.samples > 0) {
+      // Resolve first: a multisampled window framebuffer cannot take a resolve blit directly.
+      glBindFramebuffer(GL_READ_FRAMEBUFFER, I.msaa.fbo);
+      glBindFramebuffer(GL_DRAW_FRAMEBUFFER, I.resolve.fbo);
+      glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
+    }
+    I.image_ok = true;
   }
-  glBindFramebuffer(GL_READ_FRAMEBUFFER, src);
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, I.samples > 0 ? I.resolve.fbo : I.msaa.fbo);
   glBindFramebuffer(GL_DRAW_FRAMEBUFFER, saved.draw_fb);
   glBlitFramebuffer(0, 0, w, h, x, y, x + w, y + h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
 }
@@ -737,22 +747,22 @@ std::vector<uint8_t> Renderer::renderImage(const ViewOptions& view, const Export
   // Tiles keep the multisampled buffer small whatever the export size (8x of 1600x1200 is 12800x9600).
   const int T = I.tile_size;
   const int tw = std::min(W, T), th = std::min(H, T);
-  I.msaa.ensure(tw, th, I.export_samples);
-  I.resolve.ensure(tw, th, 0);
+  I.ex_msaa.ensure(tw, th, I.export_samples);
+  I.ex_resolve.ensure(tw, th, 0);
   std::vector<uint8_t> img(static_cast<size_t>(W) * H * 4);
   std::vector<uint8_t> rows(static_cast<size_t>(tw) * th * 4);
   for (int ty = 0; ty < H; ty += th)
     for (int tx = 0; tx < W; tx += tw) {
       const int cw = std::min(tw, W - tx), ch = std::min(th, H - ty);
-      glBindFramebuffer(GL_FRAMEBUFFER, I.msaa.fbo);
+      glBindFramebuffer(GL_FRAMEBUFFER, I.ex_msaa.fbo);
       glViewport(0, 0, tw, th);
       // The tile spans tw x th pixels of the image starting at (tx, ty); only cw x ch of it is kept.
       const float tile[4] = {float(tx), float(ty), float(tw), float(th)};
       I.render(tile, false);
-      glBindFramebuffer(GL_READ_FRAMEBUFFER, I.msaa.fbo);
-      glBindFramebuffer(GL_DRAW_FRAMEBUFFER, I.resolve.fbo);
+      glBindFramebuffer(GL_READ_FRAMEBUFFER, I.ex_msaa.fbo);
+      glBindFramebuffer(GL_DRAW_FRAMEBUFFER, I.ex_resolve.fbo);
       glBlitFramebuffer(0, 0, tw, th, 0, 0, tw, th, GL_COLOR_BUFFER_BIT, GL_NEAREST);
-      glBindFramebuffer(GL_READ_FRAMEBUFFER, I.resolve.fbo);
+      glBindFramebuffer(GL_READ_FRAMEBUFFER, I.ex_resolve.fbo);
       glPixelStorei(GL_PACK_ALIGNMENT, 1);
       // GL rows run bottom-up: the tile's top row (image row ty) is GL row th-1.
       glReadPixels(0, th - ch, cw, ch, GL_RGBA, GL_UNSIGNED_BYTE, rows.data());
@@ -761,6 +771,9 @@ std::vector<uint8_t> Renderer::renderImage(const ViewOptions& view, const Export
         std::memcpy(&img[(static_cast<size_t>(ty + r) * W + tx) * 4], src, static_cast<size_t>(cw) * 4);
       }
     }
+  // Up to 2048^2 x 4 samples of colour and depth: not worth keeping for the next (rare) export.
+  I.ex_msaa.release();
+  I.ex_resolve.release();
   // Premultiplied -> straight alpha (a no-op on opaque backgrounds).
   for (size_t i = 0; i < img.size(); i += 4) {
     const int a = img[i + 3];

@@ -578,6 +578,55 @@ TEST(Render, LiveFramesDoNotCarryPointsOverFromTheLastFrame) {
   }
 }
 
+// draw() keeps the last image and only copies it while snapshot, view and size stay the same. The copy must
+// be the image itself (also after an export, which renders offscreen in between), and a new snapshot or a
+// changed view must be drawn anew.
+TEST(Render, CachedRedrawIsTheSameImageAndANewSnapshotReplacesIt) {
+  Gl& g = gl();
+  const int N = 200;
+  GLuint fbo, rb;
+  glGenFramebuffers(1, &fbo);
+  glGenRenderbuffers(1, &rb);
+  glBindRenderbuffer(GL_RENDERBUFFER, rb);
+  glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, N, N);
+  glBindFramebuffer(GL_FRAMEBUFFER, fbo);
+  glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, rb);
+  auto frame = [&](const ViewOptions& v) {
+    glBindFramebuffer(GL_FRAMEBUFFER, fbo);
+    glClearColor(1, 0, 1, 1);  // magenta: a draw that copies nothing shows it
+    glClear(GL_COLOR_BUFFER_BIT);
+    g.renderer.draw(v, 0, 0, N, N, 1.0f);
+    std::vector<uint8_t> px(static_cast<size_t>(N) * N * 4);
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glReadPixels(0, 0, N, N, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
+    return px;
+  };
+  ViewOptions v = bareView();
+  auto a = circleSnapshot("normface", {0, 120, 240});
+  auto b = circleSnapshot("normface", {60, 180, 300});
+  g.renderer.setSnapshot(a);
+  const std::vector<uint8_t> first = frame(v);
+  EXPECT_EQ(frame(v), first) << "a cached redraw differs from the drawn frame";
+  ExportOptions ex;  // same size, other theme: it would show if the export drew into the live image
+  ex.width = ex.height = N;
+  ViewOptions other = v;
+  other.theme = Theme::Dark;
+  int w = 0, h = 0;
+  g.renderer.renderImage(other, ex, &w, &h);
+  EXPECT_EQ(frame(v), first) << "an export changed the live image";
+  g.renderer.setSnapshot(b);
+  const std::vector<uint8_t> second = frame(v);
+  EXPECT_NE(second, first) << "a new snapshot was not drawn";
+  g.renderer.setSnapshot(a);
+  EXPECT_EQ(frame(v), first);
+  ViewOptions dark = v;
+  dark.theme = Theme::Dark;
+  EXPECT_NE(frame(dark), first) << "a changed view was not drawn";
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+  glDeleteFramebuffers(1, &fbo);
+  glDeleteRenderbuffers(1, &rb);
+}
+
 TEST(Render, InputViewShowsTheClassMapAndHollowTestPoints) {
   // A 2 x 2 class map over [-1, 1]^2 (row 0 = bottom): classes 0 1 / 2 3 from the bottom-left, full
   // confidence.
