@@ -31,6 +31,7 @@ struct RunState {
   std::vector<double> step_latency_ms;  // Controls change -> first step using it, measured by the worker
   // The input view changes only with a metrics refresh (its class map) or a control change; it is handed a
   // snapshot only then, so training frames do not rebuild it.
+  SnapshotPtr input_snapshot;
   int64_t input_metrics_step = INT64_MIN;
   uint64_t input_version = UINT64_MAX;
   bool sent_paused = false;  // what the worker was last told

@@ -5,7 +5,6 @@
 #include "app/gui_frame.h"
 
 #include <imgui.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "app/background.h"
 #include "app/config_io.h"
 #include "app/gui_plot.h"
 #include "app/panels.h"
@@ -31,7 +31,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
-constexpr int kWorkerNice = 5;
 
 bool fileExists(const std::string& p) {
   struct stat st;
@@ -73,15 +72,15 @@ std::string otherLoss(const std::string& loss) {
   return loss == "softmax" ? "arcface" : "softmax";
 }
 
-// Builds a Worker from a short-lived helper thread whose nice value is raised first: Linux keeps nice values
-// per thread and new threads inherit them, so the training thread runs at a lower priority than the UI and
-// Mesa's rasteriser threads without needing any privilege. Training takes what the frame leaves, never the
-// other way round ("never blocks").
+// Builds a Worker from a short-lived helper thread put in the background class first (app/background.h):
+// the training thread inherits it, so it runs on the CPU time the UI and Mesa's rasteriser threads leave,
+// without needing any privilege. Training takes what the frame leaves, never the other way round ("never
+// blocks").
 std::unique_ptr<Worker> makeBackgroundWorker(const Controls& c) {
   std::unique_ptr<Worker> w;
   std::exception_ptr err;
   std::thread helper([&] {
-    (void)::setpriority(PRIO_PROCESS, 0, kWorkerNice);  // best effort; failure leaves the default priority
+    runInBackground();
     try {
       w = std::make_unique<Worker>(c);
     } catch (...) {
@@ -96,6 +95,7 @@ std::unique_ptr<Worker> makeBackgroundWorker(const Controls& c) {
 void startWorker(AppState& s, Session& sess, int i, uint64_t reset_count = 0) {
   sess.worker[i].reset();
   s.run[i].snapshot.reset();
+  s.run[i].input_snapshot.reset();
   s.run[i].input_metrics_step = INT64_MIN;
   s.run[i].input_version = UINT64_MAX;
   if (!sess.use_workers) return;
@@ -163,10 +163,8 @@ void pollWorkers(AppState& s, Session& sess) {
     if (snap && snap != r.snapshot && (!r.snapshot || urgent || s.now - r.snapshot_time >= 1.0 / 30)) {
       r.snapshot = snap;
       r.snapshot_time = s.now;
-      if (sess.renderer[i]) sess.renderer[i]->setSnapshot(snap);
-      if (i == 0 && sess.input_renderer &&
-          (snap->metrics_step != r.input_metrics_step || snap->controls_version != r.input_version)) {
-        sess.input_renderer->setSnapshot(snap);
+      if (snap->metrics_step != r.input_metrics_step || snap->controls_version != r.input_version) {
+        r.input_snapshot = snap;
         r.input_metrics_step = snap->metrics_step;
         r.input_version = snap->controls_version;
       }
@@ -512,8 +510,8 @@ void takeScreenshots(AppState& s, Session& sess) {
       if (svg) {
         exportSvg(*snap, vo, ex, path);
       } else {
-        if (!sess.renderer[v.run]) throw UserError("no OpenGL renderer: screenshots need the GL view");
-        sess.renderer[v.run]->exportPng(vo, ex, path);
+        if (!sess.views) throw UserError("no OpenGL renderer: screenshots need the GL view");
+        sess.views->exportPng(s.run[v.run].snapshot, vo, ex, path);
       }
       std::error_code ec;
       const fs::path abs = fs::absolute(path, ec);
@@ -712,7 +710,7 @@ void frame(AppState& s, Session& sess) {
   shortcuts(s);
   const Layout L = layout(s);
   for (const ViewSlot& v : s.views)
-    drawViewPlaceholder(s, v, s.run[v.run].snapshot.get(), sess.renderer[v.run] != nullptr);
+    drawViewPlaceholder(s, v, s.run[v.run].snapshot.get(), sess.views != nullptr);
   if (s.show_panels) {
     sidePanels(s, L);
     statusBar(s, L);

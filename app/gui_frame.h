@@ -7,6 +7,7 @@
 #include <string>
 
 #include "app/app_state.h"
+#include "app/view_thread.h"
 #include "render/renderer.h"
 #include "sim/worker.h"
 
@@ -16,9 +17,8 @@ namespace ms {
 // (tests, no GL) -- the UI still runs and says what is missing.
 struct Session {
   std::unique_ptr<Worker> worker[2];
-  std::unique_ptr<Renderer> renderer[2];     // the embedding view of each run
-  std::unique_ptr<Renderer> input_renderer;  // run 0's input-space view
-  bool use_workers = true;                   // tests may switch off worker creation entirely
+  std::unique_ptr<ViewThread> views;  // draws s.views[i] in its slot i (app/view_thread.h)
+  bool use_workers = true;            // tests may switch off worker creation entirely
 };
 
 // Key codes as the GLFW backend stores them in io.KeysDown (GLFW_KEY_*), so tests can press them.

@@ -24,6 +24,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "app/commands.h"
@@ -43,6 +44,7 @@ struct GuiOptions {
   std::string report;
   bool bench = false;
   bool vsync = true;
+  double max_fps = -1;  // frames a second at most; -1: the monitor's refresh rate (60 if unknown); 0: no cap
   std::string screenshot_ui;
   double screenshot_at = -1;
   std::string shot_dir;
@@ -55,11 +57,12 @@ struct GuiOptions {
 const char* kGuiHelp =
     "usage: marginscope [--config FILE] [--width W] [--height H] [--ui-scale X] [--fullscreen]\n"
     "                   [--quit-after SECONDS]\n"
-    "                   [--report FILE] [--bench] [--no-vsync] [--screenshot-ui FILE.png]\n"
+    "                   [--report FILE] [--bench] [--no-vsync] [--max-fps N] [--screenshot-ui FILE.png]\n"
     "                   [--screenshot-at SECONDS] [--shot-dir DIR] [--tab Metrics|Theory|Presets]\n"
     "Opens the desktop app on assets/presets/default.json (or --config).\n"
     "  --report FILE     at exit: frame_time_ms{p50,p90,p99,max}, steps_per_second, control_latency_ms "
     "(JSON)\n"
+    "  --max-fps N       pace frames at N a second (default: the monitor's refresh rate; 0: no cap)\n"
     "  --bench           scripted measurement: training with m changed twice a second, then paused (implies\n"
     "                    --no-vsync; use with --quit-after and --report)\n"
     "Keys: space pause, . single step, r reset, s screenshot, h/Tab hide panels, F11 fullscreen.\n";
@@ -94,6 +97,8 @@ GuiOptions parseArgs(int argc, char** argv) {
       o.bench = true, o.vsync = false;
     else if (a == "--no-vsync")
       o.vsync = false;
+    else if (a == "--max-fps")
+      o.max_fps = num("--max-fps", value());
     else if (a == "--screenshot-ui")
       o.screenshot_ui = value();
     else if (a == "--screenshot-at")
@@ -112,15 +117,17 @@ GuiOptions parseArgs(int argc, char** argv) {
       std::fputs(kGuiHelp, stdout);
       std::exit(0);
     } else
-      throw UserError("unknown GUI option '" + a +
-                      "' (allowed: --config, --width, --height, --ui-scale, --quit-after, --report, --bench, "
-                      "--no-vsync, --screenshot-ui, --screenshot-at, --shot-dir, --tab, --fullscreen, "
-                      "--no-renderer; see --gui-help)");
+      throw UserError(
+          "unknown GUI option '" + a +
+          "' (allowed: --config, --width, --height, --ui-scale, --quit-after, --report, --bench, "
+          "--no-vsync, --max-fps, --screenshot-ui, --screenshot-at, --shot-dir, --tab, --fullscreen, "
+          "--no-renderer; see --gui-help)");
   }
   if (o.width < 320 || o.height < 240 || o.width > 16384 || o.height > 16384)
     throw UserError("--width/--height: " + std::to_string(o.width) + "x" + std::to_string(o.height) +
                     " is out of range (320x240 .. 16384x16384)");
   if (o.ui_scale < 0.5f || o.ui_scale > 4) throw UserError("--ui-scale: allowed 0.5 .. 4");
+  if (o.max_fps != -1 && (o.max_fps < 0 || o.max_fps > 1000)) throw UserError("--max-fps: allowed 0 .. 1000");
   return o;
 }
 
@@ -202,6 +209,14 @@ int cmdGui(int argc, char** argv) {
   }
   glfwMakeContextCurrent(win);
   glfwSwapInterval(opt.vsync ? 1 : 0);
+  // Frames are paced at the display rate even where the swap does not wait for a vertical blank (Xvfb, a
+  // software rasteriser, --no-vsync): a loop that redraws as fast as it can takes both cores from the view
+  // thread and the training worker, which run at lower priority, and shows nothing more.
+  double max_fps = opt.max_fps;
+  if (max_fps < 0) {
+    const GLFWvidmode* mode = glfwGetPrimaryMonitor() ? glfwGetVideoMode(glfwGetPrimaryMonitor()) : nullptr;
+    max_fps = mode && mode->refreshRate > 0 ? mode->refreshRate : 60;
+  }
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
@@ -218,10 +233,9 @@ int cmdGui(int argc, char** argv) {
   ImGui_ImplOpenGL3_Init("#version 330 core");
 
   Session sess;
-  for (auto* r : {&sess.renderer[0], &sess.renderer[1], &sess.input_renderer}) {
-    if (!opt.renderer) break;
+  if (opt.renderer) {
     try {
-      *r = std::make_unique<Renderer>();
+      sess.views = std::make_unique<ViewThread>();
     } catch (const std::exception& e) {
       s.error = std::string("renderer unavailable, drawing a simple view instead: ") + e.what();
     }
@@ -233,7 +247,9 @@ int cmdGui(int argc, char** argv) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
-  std::vector<double> ft_all, ft_run, ft_paused;
+  // Frame time: from the start of a frame's work to the end of its swap (the pacing wait excluded); the
+  // interval between frames is reported beside it.
+  std::vector<double> ft_all, ft_run, ft_paused, interval_all;
   // Where a frame's time goes (ms, after the first second): UI logic, the views, the UI's GL draw, the swap.
   std::vector<double> t_ui, t_views, t_imgui, t_swap;
   auto ms = [&](double a, double b) { return 1000.0 * (b - a); };
@@ -242,7 +258,9 @@ int cmdGui(int argc, char** argv) {
   size_t points = 0;
   int win_x = 0, win_y = 0, win_w = opt.width, win_h = opt.height;
 
+  double next_frame = seconds();
   while (!glfwWindowShouldClose(win)) {
+    const double frame_start = seconds();
     glfwPollEvents();
     const double t = seconds();
     const bool last_frame = opt.quit_after > 0 && t >= opt.quit_after;
@@ -304,20 +322,27 @@ int cmdGui(int argc, char** argv) {
     const float sx = io.DisplaySize.x > 0 ? fbw / io.DisplaySize.x : 1;
     const float sy = io.DisplaySize.y > 0 ? fbh / io.DisplaySize.y : 1;
     points = 0;
-    for (const ViewSlot& v : s.views) {
-      Renderer* r = v.kind == ViewKind::Input && sess.input_renderer ? sess.input_renderer.get()
-                                                                     : sess.renderer[v.run].get();
-      if (!r || !s.run[v.run].snapshot) continue;
-      if (v.kind != ViewKind::Input) points += s.run[v.run].snapshot->labels.size();
-      ViewOptions vo = s.run[v.run].view;
-      vo.kind = v.kind;
-      const int x = (int)std::lround(v.x * sx), w = (int)std::lround(v.w * sx);
-      const int h = (int)std::lround(v.h * sy), y = fbh - (int)std::lround(v.y * sy) - h;
-      try {
-        r->draw(vo, x, y, w, h, sx * s.ui_scale);  // legends and lines grow with the projector UI scale
-      } catch (const std::exception& e) {
-        s.error = std::string("drawing failed: ") + e.what();
+    // The view thread draws; this frame hands it the views wanted now and blits the newest finished images.
+    for (int i = 0; i < ViewThread::kSlots && sess.views; ++i) {
+      ViewThread::Job job;
+      if (i < (int)s.views.size()) {
+        const ViewSlot& v = s.views[i];
+        const RunState& r = s.run[v.run];
+        job.snap = v.kind == ViewKind::Input && r.input_snapshot ? r.input_snapshot : r.snapshot;
+        job.view = r.view;
+        job.view.kind = v.kind;
+        job.w = (int)std::lround(v.w * sx);
+        job.h = (int)std::lround(v.h * sy);
+        job.scale = sx * s.ui_scale;  // legends and lines grow with the projector UI scale
+        if (job.snap && v.kind != ViewKind::Input) points += job.snap->labels.size();
+        const int x = (int)std::lround(v.x * sx), y = fbh - (int)std::lround(v.y * sy) - job.h;
+        sess.views->blit(i, x, y, job.w, job.h);
       }
+      sess.views->request(i, job);
+    }
+    if (sess.views) {
+      const std::string err = sess.views->takeError();
+      if (!err.empty()) s.error = err;
     }
     glViewport(0, 0, fbw, fbh);
     glDisable(GL_SCISSOR_TEST);
@@ -338,15 +363,22 @@ int cmdGui(int argc, char** argv) {
       t_swap.push_back(ms(c3, seconds()));
     }
 
-    const double now = seconds(), ms_frame = 1000.0 * (now - last);
-    last = now;
+    const double now = seconds(), ms_frame = 1000.0 * (now - frame_start);
     s.frame_ms.push_back((float)ms_frame);
     if (s.frame_ms.size() > 120) s.frame_ms.pop_front();
     if (t > 1.0) ft_all.push_back(ms_frame);  // the first second compiles shaders and builds data
+    if (t > 1.0) interval_all.push_back(1000.0 * (now - last));
+    last = now;
     if (phase == 1) ft_run.push_back(ms_frame);
     if (phase == 2) ft_paused.push_back(ms_frame);
     if (s.run[0].snapshot && !s.paused) max_sps = std::max(max_sps, s.run[0].snapshot->steps_per_second);
     if (last_frame) break;
+    if (max_fps > 0) {
+      // A fixed schedule, not "sleep a period": the rate stays exact, and a late frame does not make the
+      // next ones hurry to catch up.
+      next_frame = std::max(next_frame + 1.0 / max_fps, seconds());
+      std::this_thread::sleep_for(std::chrono::duration<double>(next_frame - seconds()));
+    }
   }
 
   if (!opt.report.empty()) {
@@ -365,6 +397,8 @@ int cmdGui(int argc, char** argv) {
       }
     }
     j["frame_time_ms_all"] = percentiles(ft_all);
+    j["frame_interval_ms"] = percentiles(interval_all);
+    j["max_fps"] = max_fps;
     j["frame_parts_ms"] = {{"ui", percentiles(t_ui)},
                            {"views", percentiles(t_views)},
                            {"imgui_draw", percentiles(t_imgui)},
@@ -378,7 +412,8 @@ int cmdGui(int argc, char** argv) {
     j["window"] = {opt.width, opt.height};
     j["vsync"] = opt.vsync;
     j["preset"] = s.preset_name;
-    j["renderer"] = sess.renderer[0] != nullptr;
+    j["renderer"] = sess.views != nullptr;
+    j["view_images"] = sess.views ? sess.views->imagesDrawn() : 0;
     try {
       writeFileAtomic(opt.report, j.dump(2) + "\n");
     } catch (const std::exception& e) {
@@ -389,9 +424,7 @@ int cmdGui(int argc, char** argv) {
   // Stop the workers before the GL context goes away; renderers free GL objects while it is current.
   sess.worker[0].reset();
   sess.worker[1].reset();
-  sess.renderer[0].reset();
-  sess.renderer[1].reset();
-  sess.input_renderer.reset();
+  sess.views.reset();
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();

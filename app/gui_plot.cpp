@@ -1,4 +1,4 @@
-// Line plots with ImGui draw lists; see gui_plot.h. Long series are decimated to about one vertex per pixel
+// Line plots with ImGui draw lists; see gui_plot.h. Long series are decimated to one vertex per two pixels
 // so that a 10^5-step loss history costs the same per frame as a short one.
 #include "app/gui_plot.h"
 
@@ -60,10 +60,15 @@ bool plotLines(const char* id, const std::vector<PlotSeries>& series, const Plot
 
   dl->PushClipRect(p0, p1, true);
   std::vector<ImVec2> pts;
+  // A whole-pixel width lets ImGui anti-alias the line with its texture (two triangles a segment) rather
+  // than with geometry fringes (six).
+  const float line_w = std::max(1.0f, std::round(1.5f * scale));
   for (const auto& s : series) {
     const int n = (int)s.y.size();
     if (n < 1) continue;
-    const int cols = std::max(2, (int)(right - left));
+    // One vertex per two pixels: under a software rasteriser each line segment's triangles cost more than
+    // their pixels, and the plots were most of the UI's triangles.
+    const int cols = std::max(2, (int)(right - left) / 2);
     const int stride = std::max(1, n / cols);
     pts.clear();
     for (int i = 0; i < n; i += stride) {
@@ -74,9 +79,9 @@ bool plotLines(const char* id, const std::vector<PlotSeries>& series, const Plot
       pts.push_back(ImVec2(left + fx * (right - left), toY(v)));
     }
     if (s.dashed) {
-      for (size_t i = 1; i < pts.size(); i += 2) dl->AddLine(pts[i - 1], pts[i], s.color, 1.5f * scale);
+      for (size_t i = 1; i < pts.size(); i += 2) dl->AddLine(pts[i - 1], pts[i], s.color, line_w);
     } else if (pts.size() >= 2) {
-      dl->AddPolyline(pts.data(), (int)pts.size(), s.color, 0, 1.5f * scale);
+      dl->AddPolyline(pts.data(), (int)pts.size(), s.color, 0, line_w);
     }
   }
   dl->PopClipRect();

@@ -416,9 +416,11 @@ void panelTraining(AppState& s) {
     char test_acc[16] = "-";  // no test split (free embeddings)
     if (std::isfinite(snap->test_accuracy))
       std::snprintf(test_acc, sizeof test_acc, "%.1f%%", 100 * snap->test_accuracy);
-    ImGui::TextWrapped("%s%-10s step %lld  %.0f steps/s  loss %.4g  acc %.1f%%/%s",
-                       s.compare ? (i ? "B " : "A ") : "", snap->loss.c_str(), (long long)snap->step,
-                       snap->steps_per_second, snap->loss_value, 100 * snap->train_accuracy, test_acc);
+    // Two short lines rather than one wrapped one: wrapping broke "99.3%" at its decimal point.
+    ImGui::Text("%s%s  step %lld  %.0f steps/s", s.compare ? (i ? "B " : "A ") : "", snap->loss.c_str(),
+                (long long)snap->step, snap->steps_per_second);
+    ImGui::Text("loss %.4g  accuracy %.1f%% train / %s test", snap->loss_value, 100 * snap->train_accuracy,
+                test_acc);
   }
   if (!s.frame_ms.empty()) {
     float mx = 0, sum = 0;
@@ -431,22 +433,40 @@ void panelTraining(AppState& s) {
 // ------------------------------------------------------------------------------------------------ Metrics
 namespace {
 
+std::string printed(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+// A line of phrases that never break inside: a phrase moves to the next line when it would cross the
+// panel's edge. (ImGui's wrapping breaks after a '.', which split "174.0 deg" into "174." and "0 deg".)
+void phrases(const std::vector<std::string>& parts) {
+  const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+  const float gap = ImGui::CalcTextSize("  ").x;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0 && ImGui::GetItemRectMax().x + gap + ImGui::CalcTextSize(parts[i].c_str()).x <= right)
+      ImGui::SameLine(0, gap);
+    ImGui::TextUnformatted(parts[i].c_str());
+  }
+}
+
 void metricsColumn(const Snapshot& snap) {
   const Metrics& m = snap.metrics;
   const AngleMetrics& a = m.angles;
-  ImGui::TextWrapped("intra-class angle  mean %.1f  p95 %.1f  max %.1f deg", a.intra_mean_deg,
-                     a.intra_p95_deg, a.intra_max_deg);
-  ImGui::TextWrapped("inter-class centres  min %.1f  mean %.1f deg", a.inter_center_min_deg,
-                     a.inter_center_mean_deg);
-  ImGui::TextWrapped("weights min angle %.1f deg   %s (gap %.1f deg)", a.weight_min_deg,
-                     a.separable ? "separable" : "overlapping", a.gap_deg);
+  phrases({"intra-class angle", printed("mean %.1f", a.intra_mean_deg), printed("p95 %.1f", a.intra_p95_deg),
+           printed("max %.1f deg", a.intra_max_deg)});
+  phrases({"inter-class centres", printed("min %.1f", a.inter_center_min_deg),
+           printed("mean %.1f deg", a.inter_center_mean_deg)});
+  phrases({printed("weights min angle %.1f deg", a.weight_min_deg),
+           std::string(a.separable ? "separable" : "overlapping") + printed(" (gap %.1f deg)", a.gap_deg)});
   const VerificationMetrics& v = m.verification;
-  ImGui::TextWrapped("verification  TAR@FAR1e-2 %.3f  TAR@FAR1e-3 %.3f  EER %.3f", v.all.tar_at_far_1e2,
-                     v.all.tar_at_far_1e3, v.all.eer);
+  phrases({"verification", printed("TAR@FAR1e-2 %.3f", v.all.tar_at_far_1e2),
+           printed("TAR@FAR1e-3 %.3f", v.all.tar_at_far_1e3), printed("EER %.3f", v.all.eer)});
   if (v.open_set_accuracy >= 0) ImGui::Text("open-set accuracy %.3f", v.open_set_accuracy);
   const NeuralCollapse& nc = m.neural_collapse;
-  ImGui::TextWrapped("neural collapse  NC1 %.3g  NC2 norm %.3g  angle %.3g  NC3 %.3g", nc.nc1,
-                     nc.nc2_equinorm, nc.nc2_equiangular, nc.nc3);
+  phrases({"neural collapse", printed("NC1 %.3g", nc.nc1), printed("NC2 norm %.3g", nc.nc2_equinorm),
+           printed("angle %.3g", nc.nc2_equiangular), printed("NC3 %.3g", nc.nc3)});
   if (!m.lemma.empty() &&
       ImGui::BeginTable("lemma", 5, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingStretchProp)) {
     ImGui::TableSetupColumn("pair");
@@ -504,7 +524,7 @@ void panelMetrics(AppState& s) {
   plotLines("loss", loss, o);
   o.autoscale = false;
   o.y0 = 0;
-  o.y1 = 1.02f;
+  o.y1 = 1;  // a 100% curve still shows: the plot keeps a 2-pixel inset inside its frame
   ImGui::TextUnformatted("accuracy");
   plotLines("acc", acc, o);
   for (int i = 0; i < runs; ++i) {

@@ -221,6 +221,8 @@ struct SavedState {
   }
 };
 
+}  // namespace
+
 bool sameView(const ViewOptions& a, const ViewOptions& b) {
   return a.kind == b.kind && a.theme == b.theme && a.show_points == b.show_points &&
          a.show_raw == b.show_raw && a.show_weights == b.show_weights &&
@@ -230,8 +232,6 @@ bool sameView(const ViewOptions& a, const ViewOptions& b) {
          a.show_legend == b.show_legend && a.lighting == b.lighting && a.point_size == b.point_size &&
          a.yaw == b.yaw && a.pitch == b.pitch && a.zoom == b.zoom;
 }
-
-}  // namespace
 
 struct Renderer::Impl {
   GLuint tri_prog = 0, tex_prog = 0, pts_prog = 0, sph_prog = 0;

@@ -60,6 +60,9 @@ class Renderer {
   std::unique_ptr<Impl> impl_;
 };
 
+// True when every field is equal: a view drawn with either looks the same.
+bool sameView(const ViewOptions& a, const ViewOptions& b);
+
 // SVG of the 2-D views (circle, raw, input); throws UserError for the sphere view or on I/O.
 void exportSvg(const Snapshot& s, const ViewOptions& view, const ExportOptions& ex, const std::string& path);
 

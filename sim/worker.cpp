@@ -10,12 +10,6 @@
 #include <mutex>
 #include <thread>
 
-#if defined(__linux__)
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
-
 #include "sim/errors.h"
 #include "sim/trainer.h"
 
@@ -53,21 +47,7 @@ struct Worker::Impl {
   void run();
 };
 
-// Training yields the CPU to the thread that draws: on a 2-core machine with a software rasteriser the UI
-// thread and the rasteriser's threads need both cores for a few ms per frame, and a worker at the same
-// priority takes one of them and doubles the frame time. At nice +10 the worker still gets every cycle the
-// UI does not use (full speed whenever a core is idle); it only loses the contested ones. Linux alone lets a
-// single thread's nice value differ from its process's; elsewhere this does nothing.
-namespace {
-void lowerThisThreadsPriority() {
-#if defined(__linux__)
-  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
-#endif
-}
-}  // namespace
-
 void Worker::Impl::run() {
-  lowerThisThreadsPriority();
   // The controls the trainer was built from (set by the constructor before the thread started: a
   // setControls racing with the start must still be seen as a change).
   Controls c = initial;
