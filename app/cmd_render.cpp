@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -165,24 +166,26 @@ int cmdRender(int argc, char** argv) {
   ex.height = height;
   ex.scale = static_cast<float>(scale);
 
-  // The GL context first: a machine without EGL fails before training, not after. The renderer is created
-  // and warmed up (shader compilation and llvmpipe's code generation, export buffers) on a second thread
-  // while this one trains; the context moves back here for the real render.
-  HeadlessContext gl;
-  gl.release();
+  // The GL context is created and the renderer warmed up (shader compilation and llvmpipe's code
+  // generation, export buffers) on a second thread while this one trains; the context then moves here for
+  // the real render. A machine without EGL still fails at once: training stops at the first step after the
+  // second thread reports the failure.
+  std::unique_ptr<HeadlessContext> gl;
   std::unique_ptr<Renderer> renderer;
   std::exception_ptr warm_error;
+  std::atomic<bool> warm_failed{false};
   std::thread warm([&] {
     try {
-      gl.makeCurrent();
+      gl = std::make_unique<HeadlessContext>();
       renderer = std::make_unique<Renderer>();
       renderer->setSnapshot(warmUpSnapshot(config));
       int w = 0, h = 0;
       renderer->renderImage(view, ex, &w, &h);
+      gl->release();
     } catch (...) {
       warm_error = std::current_exception();
+      warm_failed = true;
     }
-    gl.release();
   });
   struct Joiner {
     std::thread& t;
@@ -194,17 +197,17 @@ int cmdRender(int argc, char** argv) {
   Trainer trainer(config);
   if (!opts.save_config.empty()) saveConfigFile(config, opts.save_config);
   const auto t_train = Clock::now();
-  for (int64_t i = 0; i < config.steps; ++i)
+  for (int64_t i = 0; i < config.steps && !warm_failed; ++i)
     if (!trainer.step()) break;
   const double train_s = seconds(t_train, Clock::now());
-  trainer.setStepsPerSecond(train_s > 0 ? double(trainer.stepCount()) / train_s : 0.0);
-  const SnapshotPtr snap = trainer.snapshot(true);
-  if (trainer.diverged()) std::fprintf(stderr, "marginscope render: %s\n", trainer.message().c_str());
   const auto t_wait = Clock::now();
   warm.join();
   const double wait_s = seconds(t_wait, Clock::now());
   if (warm_error) std::rethrow_exception(warm_error);
-  gl.makeCurrent();
+  trainer.setStepsPerSecond(train_s > 0 ? double(trainer.stepCount()) / train_s : 0.0);
+  const SnapshotPtr snap = trainer.snapshot(true);
+  if (trainer.diverged()) std::fprintf(stderr, "marginscope render: %s\n", trainer.message().c_str());
+  gl->makeCurrent();
 
   const auto t_render = Clock::now();
   renderer->setSnapshot(snap);
@@ -229,7 +232,7 @@ int cmdRender(int argc, char** argv) {
                    {"gl_warmup_wait_seconds", wait_s},
                    {"png_seconds", png_s},
                    {"svg_seconds", svg_s},
-                   {"gl", gl.description()}};
+                   {"gl", gl->description()}};
     writeFileAtomic(metrics_path, j.dump(2) + "\n");
   }
   if (!quiet)

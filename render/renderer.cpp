@@ -771,9 +771,8 @@ std::vector<uint8_t> Renderer::renderImage(const ViewOptions& view, const Export
         std::memcpy(&img[(static_cast<size_t>(ty + r) * W + tx) * 4], src, static_cast<size_t>(cw) * 4);
       }
     }
-  // Up to 2048^2 x 4 samples of colour and depth: not worth keeping for the next (rare) export.
-  I.ex_msaa.release();
-  I.ex_resolve.release();
+  // The export buffers stay for the next export: `render` warms up with an export of the same size while it
+  // trains, so the real one finds its (up to 2048^2 x 4 samples) buffers allocated and faulted in.
   // Premultiplied -> straight alpha (a no-op on opaque backgrounds).
   for (size_t i = 0; i < img.size(); i += 4) {
     const int a = img[i + 3];
