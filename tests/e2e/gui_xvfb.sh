@@ -51,5 +51,7 @@ for k in ("p50", "p90", "p99", "max"):
 assert ft["p50"] <= ft["p90"] <= ft["p99"] <= ft["max"], ft
 assert r["steps_per_second"] > 0, ("the default preset did not train", r)
 assert r["points_on_screen"] > 0, r
+# The views are drawn on their own thread: it must have delivered images while training ran.
+assert r["view_images"] >= 2, ("the view thread drew nothing", r)
 print("gui e2e ok:", json.dumps({"frame_time_ms": ft, "steps_per_second": r["steps_per_second"]}))
 EOF
