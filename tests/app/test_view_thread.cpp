@@ -14,6 +14,7 @@
 
 #include "render/headless.h"
 #include "sim/errors.h"
+#include "tests/gl_target.h"
 
 namespace ms {
 namespace {
@@ -36,32 +37,6 @@ std::shared_ptr<Snapshot> snapshotAt(double first_weight_deg) {
   return s;
 }
 
-// An FBO of the UI context to blit into, read back as RGBA rows (GL order).
-struct Target {
-  GLuint fbo = 0, rb = 0;
-  int w, h;
-  Target(int width, int height) : w(width), h(height) {
-    glGenFramebuffers(1, &fbo);
-    glGenRenderbuffers(1, &rb);
-    glBindRenderbuffer(GL_RENDERBUFFER, rb);
-    glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, w, h);
-    glBindFramebuffer(GL_FRAMEBUFFER, fbo);
-    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, rb);
-  }
-  ~Target() {
-    glBindFramebuffer(GL_FRAMEBUFFER, 0);
-    glDeleteFramebuffers(1, &fbo);
-    glDeleteRenderbuffers(1, &rb);
-  }
-  std::vector<uint8_t> read() const {
-    std::vector<uint8_t> px(static_cast<size_t>(w) * h * 4);
-    glBindFramebuffer(GL_FRAMEBUFFER, fbo);
-    glPixelStorei(GL_PACK_ALIGNMENT, 4);
-    glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
-    return px;
-  }
-};
-
 bool waitForImages(const ViewThread& t, long n) {
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (t.imagesDrawn() < n) {
@@ -79,23 +54,23 @@ TEST(ViewThread, BlitShowsExactlyWhatTheRendererDraws) {
   auto a = snapshotAt(10);
 
   // Reference: the same renderer code in this context.
-  Target ref(W, H);
+  GlTarget ref(W, H);
   std::vector<uint8_t> expected;
   {
     Renderer r;
     r.setSnapshot(a);
-    glBindFramebuffer(GL_FRAMEBUFFER, ref.fbo);
+    ref.bind();
     r.draw(v, 0, 0, W, H, 1.0f);
     expected = ref.read();
   }
 
   ViewThread t;
-  Target out(W, H);
-  glBindFramebuffer(GL_FRAMEBUFFER, out.fbo);
+  GlTarget out(W, H);
+  out.bind();
   EXPECT_FALSE(t.blit(0, 0, 0, W, H)) << "an image before any job";
   t.request(0, {a, v, W, H, 1.0f});
   ASSERT_TRUE(waitForImages(t, 1));
-  glBindFramebuffer(GL_FRAMEBUFFER, out.fbo);
+  out.bind();
   ASSERT_TRUE(t.blit(0, 0, 0, W, H));
   EXPECT_EQ(out.read(), expected);
 
@@ -105,7 +80,7 @@ TEST(ViewThread, BlitShowsExactlyWhatTheRendererDraws) {
   EXPECT_EQ(t.imagesDrawn(), 1);
   t.request(0, {snapshotAt(70), v, W, H, 1.0f});
   ASSERT_TRUE(waitForImages(t, 2));
-  glBindFramebuffer(GL_FRAMEBUFFER, out.fbo);
+  out.bind();
   ASSERT_TRUE(t.blit(0, 0, 0, W, H));
   EXPECT_NE(out.read(), expected);
   EXPECT_EQ(t.takeError(), "");

@@ -19,6 +19,7 @@
 #include "render/scene.h"
 #include "render/shader.h"
 #include "sim/errors.h"
+#include "tests/gl_target.h"
 
 namespace ms {
 namespace {
@@ -492,13 +493,7 @@ TEST(Render, DrawIntoAViewportRestoresGlState) {
   Gl& g = gl();
   auto s = circleSnapshot("normface", {0, 180}, {{90, 1}});
   g.renderer.setSnapshot(s);
-  GLuint fbo, rb;
-  glGenFramebuffers(1, &fbo);
-  glGenRenderbuffers(1, &rb);
-  glBindRenderbuffer(GL_RENDERBUFFER, rb);
-  glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, 300, 200);
-  glBindFramebuffer(GL_FRAMEBUFFER, fbo);
-  glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, rb);
+  GlTarget target(300, 200);
   glClearColor(1, 0, 0, 1);
   glClear(GL_COLOR_BUFFER_BIT);
   glViewport(3, 4, 50, 60);
@@ -516,19 +511,14 @@ TEST(Render, DrawIntoAViewportRestoresGlState) {
   EXPECT_FALSE(glIsEnabled(GL_BLEND));
   GLint fb = 0;
   glGetIntegerv(GL_DRAW_FRAMEBUFFER_BINDING, &fb);
-  EXPECT_EQ(static_cast<GLuint>(fb), fbo);
-  std::vector<uint8_t> px(300 * 200 * 4);
-  glPixelStorei(GL_PACK_ALIGNMENT, 1);
-  glReadPixels(0, 0, 300, 200, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
+  EXPECT_EQ(static_cast<GLuint>(fb), target.fbo);
+  const std::vector<uint8_t> px = target.read();
   auto at = [&](int x, int y) { return &px[(static_cast<size_t>(y) * 300 + x) * 4]; };
   EXPECT_EQ(at(50, 100)[0], 255) << "outside the view: untouched";
   EXPECT_EQ(at(50, 100)[1], 0);
   const Rgba bg = themeColours(Theme::Dark).background;
   EXPECT_NEAR(at(105, 25)[0], std::lround(bg.r * 255), 1) << "inside the view: the dark theme background";
   EXPECT_NEAR(at(105, 25)[2], std::lround(bg.b * 255), 1);
-  glBindFramebuffer(GL_FRAMEBUFFER, 0);
-  glDeleteFramebuffers(1, &fbo);
-  glDeleteRenderbuffers(1, &rb);
   glDisable(GL_SCISSOR_TEST);
 }
 
@@ -538,13 +528,7 @@ TEST(Render, DrawIntoAViewportRestoresGlState) {
 TEST(Render, LiveFramesDoNotCarryPointsOverFromTheLastFrame) {
   Gl& g = gl();
   const int N = 300;
-  GLuint fbo, rb;
-  glGenFramebuffers(1, &fbo);
-  glGenRenderbuffers(1, &rb);
-  glBindRenderbuffer(GL_RENDERBUFFER, rb);
-  glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, N, N);
-  glBindFramebuffer(GL_FRAMEBUFFER, fbo);
-  glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, rb);
+  GlTarget target(N, N);
   ViewOptions v = bareView();
   v.show_regions = false;
   v.show_points = true;
@@ -555,12 +539,7 @@ TEST(Render, LiveFramesDoNotCarryPointsOverFromTheLastFrame) {
   g.renderer.draw(v, 0, 0, N, N, 1.0f);
   g.renderer.setSnapshot(b);
   g.renderer.draw(v, 0, 0, N, N, 1.0f);
-  std::vector<uint8_t> px(static_cast<size_t>(N) * N * 4);
-  glPixelStorei(GL_PACK_ALIGNMENT, 1);
-  glReadPixels(0, 0, N, N, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
-  glBindFramebuffer(GL_FRAMEBUFFER, 0);
-  glDeleteFramebuffers(1, &fbo);
-  glDeleteRenderbuffers(1, &rb);
+  const std::vector<uint8_t> px = target.read();
   const Scene sc = buildScene(*b, v, N, N, 1, {1, 1, 1, 1});
   auto colourAt = [&](double angle) {  // GL rows go up, scene pixels go down
     const P2 p = toPx(sc, std::cos(deg(angle)), std::sin(deg(angle)));
@@ -584,22 +563,13 @@ TEST(Render, LiveFramesDoNotCarryPointsOverFromTheLastFrame) {
 TEST(Render, CachedRedrawIsTheSameImageAndANewSnapshotReplacesIt) {
   Gl& g = gl();
   const int N = 200;
-  GLuint fbo, rb;
-  glGenFramebuffers(1, &fbo);
-  glGenRenderbuffers(1, &rb);
-  glBindRenderbuffer(GL_RENDERBUFFER, rb);
-  glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, N, N);
-  glBindFramebuffer(GL_FRAMEBUFFER, fbo);
-  glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, rb);
+  GlTarget target(N, N);
   auto frame = [&](const ViewOptions& v) {
-    glBindFramebuffer(GL_FRAMEBUFFER, fbo);
+    target.bind();
     glClearColor(1, 0, 1, 1);  // magenta: a draw that copies nothing shows it
     glClear(GL_COLOR_BUFFER_BIT);
     g.renderer.draw(v, 0, 0, N, N, 1.0f);
-    std::vector<uint8_t> px(static_cast<size_t>(N) * N * 4);
-    glPixelStorei(GL_PACK_ALIGNMENT, 1);
-    glReadPixels(0, 0, N, N, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
-    return px;
+    return target.read();
   };
   ViewOptions v = bareView();
   auto a = circleSnapshot("normface", {0, 120, 240});
@@ -622,9 +592,6 @@ TEST(Render, CachedRedrawIsTheSameImageAndANewSnapshotReplacesIt) {
   ViewOptions dark = v;
   dark.theme = Theme::Dark;
   EXPECT_NE(frame(dark), first) << "a changed view was not drawn";
-  glBindFramebuffer(GL_FRAMEBUFFER, 0);
-  glDeleteFramebuffers(1, &fbo);
-  glDeleteRenderbuffers(1, &rb);
 }
 
 TEST(Render, InputViewShowsTheClassMapAndHollowTestPoints) {
