@@ -209,9 +209,16 @@ PointLayer embeddingLayer(const Snapshot& s, const ViewOptions& v, bool raw, dou
   L.alpha = raw ? 0.45f : 1.0f;
   const int d = s.dim;
   const size_t n = d > 0 ? s.embeddings.size() / d : 0;
-  L.pos.reserve(n * 3);
-  L.rgba.reserve(n);
-  L.hollow.reserve(n);
+  // A point's colour is its label's: packed once per label (slot 0 for "no label"), not once per point,
+  // which was most of this loop at 100,000 points.
+  const int KP = paletteSize(s);
+  std::vector<uint32_t> by_label(static_cast<size_t>(KP) + 1);
+  for (int k = -1; k < KP; ++k) by_label[k + 1] = packRgba(pointColour(k, KP));
+  // Sized for every point and cut to the kept ones at the end: no per-point push_back.
+  L.pos.resize(n * 3);
+  L.rgba.resize(n);
+  L.hollow.resize(n);
+  size_t m = 0;  // points kept so far
   for (size_t i = 0; i < n; ++i) {
     const bool test = i < s.is_test.size() && s.is_test[i];
     if (test && !v.show_test) continue;
@@ -220,10 +227,15 @@ PointLayer embeddingLayer(const Snapshot& s, const ViewOptions& v, bool raw, dou
     const double norm = std::sqrt(n2);
     if (!std::isfinite(norm)) continue;
     const double f = raw ? raw_scale : (norm > 0 ? 1.0 / norm : 0.0);
-    for (int k = 0; k < 3; ++k) L.pos.push_back(static_cast<float>(p[k] * f));
-    L.rgba.push_back(packRgba(pointColour(i < s.labels.size() ? s.labels[i] : -1, paletteSize(s))));
-    L.hollow.push_back(test ? 1 : 0);
+    for (int k = 0; k < 3; ++k) L.pos[m * 3 + k] = static_cast<float>(p[k] * f);
+    const int label = i < s.labels.size() ? s.labels[i] : -1;
+    L.rgba[m] = label >= -1 && label < KP ? by_label[label + 1] : packRgba(pointColour(label, KP));
+    L.hollow[m] = test ? 1 : 0;
+    ++m;
   }
+  L.pos.resize(m * 3);
+  L.rgba.resize(m);
+  L.hollow.resize(m);
   return L;
 }
 
@@ -559,10 +571,10 @@ void buildSphere(Scene& sc, const Snapshot& s) {
   M[12] = cx, M[13] = cy, M[14] = -0.004f, M[15] = 1;  // points sit just in front of the surface
 
   const float pr = 0.5f * v.point_size * u;
-  const double p98 = normPercentile(s.embeddings, s.dim, 0.98);
-  const double raw_scale = p98 > 2.2 ? 2.2 / p98 : 1.0;
   if (v.show_points) {
     if (v.show_raw) {
+      const double p98 = normPercentile(s.embeddings, s.dim, 0.98);  // a pass over all points: only here
+      const double raw_scale = p98 > 2.2 ? 2.2 / p98 : 1.0;
       PointLayer raw = embeddingLayer(s, v, true, raw_scale, pr * 0.8f);
       Shape seg;
       seg.kind = Shape::Kind::Segments;
@@ -637,7 +649,7 @@ Rgba backgroundColour(Theme t, Background b) {
 }
 
 Scene buildScene(const Snapshot& s, const ViewOptions& view, int width, int height, float pixel_scale,
-                 const Rgba& background) {
+                 const Rgba& background, const DecisionRule* rule) {
   Scene sc;
   sc.width = width;
   sc.height = height;
@@ -647,7 +659,7 @@ Scene buildScene(const Snapshot& s, const ViewOptions& view, int width, int heig
   sc.ui = pixel_scale * std::clamp(logical / 700.0f, 0.9f, 2.5f);
   sc.background = background;
   sc.theme = themeColours(view.theme);
-  sc.rule = makeDecisionRule(s);
+  sc.rule = rule ? *rule : makeDecisionRule(s);
   sc.palette_K = paletteSize(s);
   switch (sc.view.kind) {
     case ViewKind::Circle:

@@ -70,8 +70,10 @@ struct Scene {
 };
 
 // Builds the view. width/height are output pixels, pixel_scale the export scale (line widths, text, points).
+// rule: makeDecisionRule(s) when the caller has it already (it depends on the snapshot only, and a pass over
+// every point finds the median norm); null: made here.
 Scene buildScene(const Snapshot& s, const ViewOptions& view, int width, int height, float pixel_scale,
-                 const Rgba& background);
+                 const Rgba& background, const DecisionRule* rule = nullptr);
 // The view to use when the options ask for one the snapshot cannot show (sphere for d = 2 and so on).
 ViewKind effectiveView(const Snapshot& s, ViewKind asked);
 // Background colour for an export option (transparent: alpha 0).
