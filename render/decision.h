@@ -7,6 +7,7 @@
 // claim: with a non-negative margin no other class can (targetLogit <= testLogit, otherLogit >= testLogit),
 // and the circle view and the sphere shader use this same definition.
 #pragma once
+#include <cstdint>
 #include <vector>
 
 #include "sim/loss.h"
@@ -37,6 +38,34 @@ DecisionRule makeDecisionRule(const Snapshot& s);
 // every loss in GLSL: the GPU then evaluates exactly sim/loss.h's functions, up to linear interpolation in
 // angle.
 std::vector<float> tabulateRule(const DecisionRule& r, int n);
+// Rows j0..j1-1 (classes) of that table, written into out (K, n, 3); the rest of out is left alone. Rows are
+// independent, so parts of one table may be filled on different threads.
+void tabulateRuleRows(const DecisionRule& r, int n, int j0, int j1, float* out);
+
+// The sphere shader's loop over all K classes per pixel is most of a sphere frame under a software
+// rasteriser. Over a small patch of directions most classes cannot matter: a class whose largest test logit
+// there is below the second-largest smallest test logit of the others is neither the winner nor the runner-
+// up anywhere in the patch, and likewise for the other logit. So the sphere is cut into patches (the texels
+// of a cube map, res x res per face) and each lists the classes that may matter; the shader loops over that
+// list only. Bounds come from the very table the shader reads (the nearest sample, as the shader fetches it),
+// over every sample a direction in the patch can index, so the shortlist changes no pixel: winner, runner-up,
+// claim and the boundary distances are the same numbers the full loop gives.
+//
+// Patch lookup, as sphere.frag does it: the face is the largest |component| of the unit direction n (x, then
+// y, then z on ties; + before -), (u, v) are the other two components in order over that |component|, and
+// the texel is floor((u, v) * 0.5 + 0.5) * res) clamped to res - 1, in row face * res + v, column u.
+struct SphereShortlist {
+  static constexpr int kSlots = 8;  // classes listed per patch; more than that: the patch loops over all
+  static constexpr uint32_t kEnd = 255, kAll = 254;
+  int res = 0;
+  // (6 res, res, 2): per patch 8 ascending class indices, 8 bits each (slot c in word c / 4 at bits
+  // 8 (c % 4)), kEnd after the last; kAll in slot 0: every class.
+  std::vector<uint32_t> texels;
+  double mean_listed = 0;  // classes per patch, on average (kAll counts K)
+};
+// table: tabulateRule(r, n) (K, n, 3), as uploaded for the shader. K <= 254 (more: every patch lists all).
+// Every list has at least min(K, 2) classes.
+SphereShortlist shortlistSphere(const DecisionRule& r, const std::vector<float>& table, int n, int res);
 
 // The circle (d = 2): arcs in radians, [a0, a1) with 0 <= a0 < 2 pi and a0 < a1 <= a0 + 2 pi.
 struct CircleArc {

@@ -10,8 +10,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <map>
 #include <stdexcept>
+#include <thread>
 
 #include "render/image_io.h"
 #include "render/scene.h"
@@ -236,19 +238,28 @@ bool sameView(const ViewOptions& a, const ViewOptions& b) {
 struct Renderer::Impl {
   GLuint tri_prog = 0, tex_prog = 0, pts_prog = 0, sph_prog = 0;
   GLuint vao = 0, tri_vbo = 0, tex_vbo = 0, pts_vbo = 0;
-  GLuint table_tex = 0, image_tex = 0;
+  GLuint table_tex = 0, image_tex = 0, short_tex = 0;
   GLuint pos_buf = 0, col_buf = 0, pos_tex = 0, col_tex = 0;  // point data as buffer textures
   std::map<int, std::pair<std::shared_ptr<BakedFont>, GLuint>> fonts;
   Fbo msaa, resolve;        // live draw(): holds the last frame's image between calls
   Fbo ex_msaa, ex_resolve;  // exports, so that an export never clobbers the live image
   bool image_ok = false;    // msaa/resolve hold the image of the cached scene
   int table_n = 4096;       // samples over [0, pi] of the sphere's rule table (capped by GL_MAX_TEXTURE_SIZE)
+  int short_res = 32;       // patches per cube-face side of the sphere's class shortlist (0: no shortlist)
+  int short_tex_res = 1;    // of the one in short_tex
   int samples = 4;          // live draw()
   int export_samples = 4;   // exports
   int tile_size = 2048;
 
   SnapshotPtr snap;
   bool dirty = true;
+  // What depends on the snapshot alone, kept while only the view changes (a lecturer turning the sphere):
+  // the decision rule (a pass over every point for the median norm), and the sphere's rule table and class
+  // shortlist in table_tex and short_tex (some milliseconds of loss evaluations). Keyed by the snapshot
+  // itself: a Snapshot is immutable, and holding the pointer keeps its address from being reused.
+  SnapshotPtr rule_snap, table_snap;
+  bool rule_ok = false, table_ok = false;
+  DecisionRule rule;
   // Cache of the last scene built for draw(), keyed by what it depends on.
   Scene scene;
   bool scene_ok = false;
@@ -284,6 +295,7 @@ struct Renderer::Impl {
     glGenTextures(1, &col_tex);
     glGenTextures(1, &table_tex);
     glGenTextures(1, &image_tex);
+    glGenTextures(1, &short_tex);
     GLint max_tex = 0;
     glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_tex);
     table_n = std::min(table_n, std::max(256, static_cast<int>(max_tex)));
@@ -298,6 +310,10 @@ struct Renderer::Impl {
     if (gl_renderer && std::strstr(gl_renderer, "llvmpipe")) samples = 0;
     if (const char* env = std::getenv("MS_MSAA"))
       samples = std::clamp(std::atoi(env), 0, std::max(0, max_samples));
+    // MS_SPHERE_SHORTLIST=0: the sphere shader loops over every class (the shortlist must not change a pixel;
+    // the tests compare the two).
+    if (const char* env = std::getenv("MS_SPHERE_SHORTLIST"))
+      if (std::strcmp(env, "0") == 0) short_res = 0;
   }
 
   ~Impl() {
@@ -308,8 +324,8 @@ struct Renderer::Impl {
     for (auto& f : fonts) glDeleteTextures(1, &f.second.second);
     GLuint bufs[] = {tri_vbo, tex_vbo, pts_vbo, pos_buf, col_buf};
     glDeleteBuffers(5, bufs);
-    GLuint texs[] = {table_tex, image_tex, pos_tex, col_tex};
-    glDeleteTextures(4, texs);
+    GLuint texs[] = {table_tex, image_tex, pos_tex, col_tex, short_tex};
+    glDeleteTextures(5, texs);
     glDeleteVertexArrays(1, &vao);
     for (GLuint p : {tri_prog, tex_prog, pts_prog, sph_prog}) glDeleteProgram(p);
   }
@@ -320,7 +336,12 @@ struct Renderer::Impl {
         sameView(view, scene_view) && std::memcmp(&bg, &scene_bg, sizeof bg) == 0)
       return false;
     static const Snapshot empty;
-    scene = buildScene(snap ? *snap : empty, view, w, h, scale, bg);
+    if (!rule_ok || rule_snap != snap) {
+      rule = makeDecisionRule(snap ? *snap : empty);
+      rule_snap = snap;
+      rule_ok = true;
+    }
+    scene = buildScene(snap ? *snap : empty, view, w, h, scale, bg, &rule);
     scene_ok = true;
     dirty = false;
     scene_view = view;
@@ -413,11 +434,31 @@ struct Renderer::Impl {
     glBindTexture(GL_TEXTURE_BUFFER, col_tex);
     glTexBuffer(GL_TEXTURE_BUFFER, GL_RGBA8, col_buf);
     glBindTexture(GL_TEXTURE_BUFFER, 0);
-    // Sphere rule table and the input-space image.
-    if (scene.sphere && scene.rule.valid()) {
+    // Sphere rule table and class shortlist (once per snapshot), and the input-space image.
+    if (scene.sphere && scene.rule.valid() && !(table_ok && table_snap == rule_snap)) {
       const int K = std::min(scene.rule.K, kMaxSphereClasses);
+      // The shader sees the first K <= 64 classes only, and so do the table and the shortlist.
+      DecisionRule first = scene.rule;
+      first.K = K;
+      first.dirs.resize(static_cast<size_t>(K) * 3);
+      first.wnorm.resize(K);
+      // K x 4096 x 3 loss evaluations are a few milliseconds, and a new snapshot needs them before the
+      // sphere can be drawn; the rasteriser threads are idle at this point, so half the classes go to a
+      // helper thread.
+      std::vector<float> rgb(static_cast<size_t>(K) * table_n * 3);
+      const int half = K / 2;
+      std::exception_ptr helper_error;
+      std::thread helper([&] {
+        try {
+          tabulateRuleRows(first, table_n, half, K, rgb.data());
+        } catch (...) {
+          helper_error = std::current_exception();
+        }
+      });
+      tabulateRuleRows(first, table_n, 0, half, rgb.data());
+      helper.join();
+      if (helper_error) std::rethrow_exception(helper_error);
       // RGBA32F rather than RGB32F: llvmpipe samples 16-byte texels on its fast path (about 2x faster here).
-      const std::vector<float> rgb = tabulateRule(scene.rule, table_n);
       std::vector<float> table(rgb.size() / 3 * 4, 0.0f);
       for (size_t i = 0; i < rgb.size() / 3; ++i)
         for (int c = 0; c < 3; ++c) table[i * 4 + c] = rgb[i * 3 + c];
@@ -428,6 +469,17 @@ struct Renderer::Impl {
       glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
       glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
       glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+      // (An invalid rule gives the 1 x 1 x 6 shortlist of "every class".)
+      const SphereShortlist sl = short_res > 0 ? shortlistSphere(first, rgb, table_n, short_res)
+                                               : shortlistSphere({}, {}, table_n, 1);
+      short_tex_res = sl.res;
+      glBindTexture(GL_TEXTURE_2D, short_tex);
+      glTexImage2D(GL_TEXTURE_2D, 0, GL_RG32UI, sl.res, 6 * sl.res, 0, GL_RG_INTEGER, GL_UNSIGNED_INT,
+                   sl.texels.data());
+      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+      table_snap = rule_snap;
+      table_ok = true;
     }
     for (const Shape& s : scene.under)
       if (s.kind == Shape::Kind::Image) {
@@ -623,6 +675,10 @@ struct Renderer::Impl {
     glUniform1i(U("u_valid"), valid ? 1 : 0);
     glUniform1i(U("u_N"), table_n);
     glUniform1i(U("u_table"), 0);
+    glUniform1i(U("u_short"), 3);
+    glUniform1i(U("u_short_res"), short_tex_res);
+    glActiveTexture(GL_TEXTURE3);
+    glBindTexture(GL_TEXTURE_2D, short_tex);
     glActiveTexture(GL_TEXTURE0);
     glBindTexture(GL_TEXTURE_2D, table_tex);
     glUniform3f(U("u_base"), th.sphere.r, th.sphere.g, th.sphere.b);
@@ -636,6 +692,9 @@ struct Renderer::Impl {
     glUniform1i(U("u_margins"), sc.view.show_margins ? 1 : 0);
     glUniform1i(U("u_lighting"), sc.view.lighting ? 1 : 0);
     glDrawArrays(GL_TRIANGLES, 0, 6);
+    glActiveTexture(GL_TEXTURE3);
+    glBindTexture(GL_TEXTURE_2D, 0);
+    glActiveTexture(GL_TEXTURE0);
   }
 
   // Renders the cached scene into the bound framebuffer; tile = (x0, y0, w, h) of the image it covers.

@@ -4,7 +4,9 @@
 // target and other logits of sim/loss.h, so this shader needs no per-loss formulas. Class c wins where its
 // test logit is largest; the winner claims the point when its target logit beats every other class's other
 // logit; unclaimed points are the margin band (hatched). Boundary curves are drawn where the winning margin
-// (or the claim margin) is within a pixel of zero, measured with screen-space derivatives.
+// (or the claim margin) is within a pixel of zero, measured with screen-space derivatives. Each pixel asks
+// only the few classes that can matter in its patch of the sphere (render/decision.h shortlistSphere), which
+// gives the same numbers as asking all K.
 uniform vec4 u_tile;     // x0, y0, width, height of this tile in image pixels (y down)
 uniform vec2 u_centre;   // sphere centre, image pixels
 uniform float u_radius;  // sphere radius, pixels
@@ -14,6 +16,8 @@ uniform vec3 u_w[64];  // unit class directions
 uniform vec3 u_colour[64];
 uniform sampler2D u_table;  // (K rows, N columns) RGB = test, target, other
 uniform int u_N;
+uniform usampler2D u_short;  // (6 R, R) RG: up to 8 classes that may matter there (render/decision.h)
+uniform int u_short_res;     // R
 uniform int u_valid;     // 0: no rule (plain sphere)
 uniform vec3 u_base;     // sphere colour
 uniform vec3 u_fg;       // lines
@@ -30,6 +34,25 @@ vec3 logits(int j, vec3 n) {
   return texelFetch(u_table, ivec2(int(t + 0.5), j), 0).rgb;
 }
 
+// The patch of unit direction n in the shortlist's cube map (render/decision.h shortlistSphere).
+ivec2 patch(vec3 n) {
+  vec3 a = abs(n);
+  int face;
+  vec2 uv;
+  if (a.x >= a.y && a.x >= a.z) {
+    face = n.x >= 0.0 ? 0 : 1;
+    uv = n.yz / a.x;
+  } else if (a.y >= a.z) {
+    face = n.y >= 0.0 ? 2 : 3;
+    uv = n.xz / a.y;
+  } else {
+    face = n.z >= 0.0 ? 4 : 5;
+    uv = n.xy / a.z;
+  }
+  ivec2 t = clamp(ivec2((uv * 0.5 + 0.5) * float(u_short_res)), ivec2(0), ivec2(u_short_res - 1));
+  return ivec2(t.x, face * u_short_res + t.y);
+}
+
 void main() {
   vec2 px = vec2(gl_FragCoord.x + u_tile.x, u_tile.y + u_tile.w - gl_FragCoord.y);
   vec2 q = (px - u_centre) / u_radius;
@@ -38,6 +61,10 @@ void main() {
   float rlen = sqrt(rr);
   vec3 nc = vec3(q, sqrt(max(0.0, 1.0 - rr)));  // camera-space normal
   if (rr > 1.0) nc = vec3(q / rlen, 0.0);
+  // Nothing of the disc or its outline here (a <= 0 below from 0.5 u_line + 0.5 on): skip the rule; whole
+  // 4x4 blocks of the bounding square outside the disc then cost llvmpipe almost nothing. Two pixels further
+  // out than needed, so that no visible pixel shares a 2x2 quad (and its derivatives) with a discarded one.
+  if ((rlen - 1.0) * u_radius >= 0.5 * u_line + 2.5) discard;
   vec3 n = nc * u_rot;  // transpose(u_rot) * nc: back to world
 
   vec3 col = u_base;
@@ -46,7 +73,15 @@ void main() {
     float best = -3.0e38, second = -3.0e38, o1 = -3.0e38, o2 = -3.0e38;
     int win = 0, o1i = -1;
     float tgt_win = 0.0;
-    for (int j = 0; j < u_K; ++j) {
+    // Only the classes of this pixel's shortlist, in ascending order: the same winner, runner-up and
+    // margins as a loop over all K (ties included), at a fraction of the texture fetches.
+    uvec2 sl = texelFetch(u_short, patch(n), 0).xy;
+    bool every = (sl.x & 255u) == 254u;
+    // do-while, tested at the end: llvmpipe runs a loop body once more than the most iterations of any of
+    // its lanes when the exit test is at the top, and that spare pass would cost as much as a real one.
+    int c = 0;
+    int j = every ? 0 : int(sl.x & 255u);  // a list is never empty
+    do {
       vec3 l = logits(j, n);
       if (l.x > best) {
         second = best;
@@ -63,7 +98,9 @@ void main() {
       } else if (l.z > o2) {
         o2 = l.z;
       }
-    }
+      ++c;
+      j = every ? c : (c < 8 ? int(((c < 4 ? sl.x : sl.y) >> uint(8 * (c & 3))) & 255u) : 255);
+    } while (every ? c < u_K : j != 255);
     float other_max = (o1i == win) ? o2 : o1;
     float g = tgt_win - other_max;  // > 0: the winner claims this point at training time
     float d = best - second;        // >= 0, zero on a test boundary

@@ -8,8 +8,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <sstream>
 
 #include "render/decision.h"
@@ -304,6 +307,75 @@ TEST(Render, SphereShaderAgreesWithTheCpuRule) {
     EXPECT_GT(bands, 500) << c.loss << ": the scene should contain margin bands";
     EXPECT_EQ(wrong, 0) << c.loss << ": " << wrong << " of " << compared
                         << " pixels disagree with the CPU rule";
+  }
+}
+
+// The shader's per-patch class shortlist (render/decision.h) must not change a pixel: the same figures with
+// a renderer whose shader loops over every class, for losses whose logits do and do not depend on the
+// weight norms, with margins, boundaries, hatching and lighting on.
+TEST(Render, SphereShortlistChangesNoPixel) {
+  Gl& g = gl();
+  setenv("MS_SPHERE_SHORTLIST", "0", 1);
+  static Renderer* every_class = new Renderer();  // same context; its shader loops over all K
+  unsetenv("MS_SPHERE_SHORTLIST");
+  struct Case {
+    const char* loss;
+    int K;
+    double m;
+    bool bias;
+  };
+  int case_no = 0;
+  for (const Case& c :
+       {Case{"arcface", 10, 0.5, false}, Case{"am-softmax", 40, 0.2, false}, Case{"softmax", 12, 0, true},
+        Case{"l-softmax", 8, 2, false}, Case{"a-softmax", 6, 3, false}, Case{"combined", 20, 0.3, false}}) {
+    Snapshot s;
+    s.dim = 3;
+    s.K = c.K;
+    s.loss = c.loss;
+    if (c.m > 0) s.params.values["m"] = c.m;
+    std::mt19937 rng(11 + case_no);
+    std::normal_distribution<double> gauss(0, 1);
+    for (int j = 0; j < c.K; ++j) {
+      const double norm = 0.5 + 0.1 * j;  // unequal norms: softmax and L-Softmax depend on them
+      double w[3] = {gauss(rng), gauss(rng), gauss(rng)};
+      const double l = std::sqrt(w[0] * w[0] + w[1] * w[1] + w[2] * w[2]);
+      for (double x : w) s.weights.push_back(norm * x / l);
+      if (c.bias) s.params.vectors["bias"].push_back(0.3 * gauss(rng));
+    }
+    for (int i = 0; i < 200; ++i) {
+      for (int k = 0; k < 3; ++k) s.embeddings.push_back(static_cast<float>(2 * gauss(rng)));
+      s.labels.push_back(i % c.K);
+      s.is_test.push_back(0);
+    }
+    const DecisionRule rule = makeDecisionRule(s);
+    const SphereShortlist sl = shortlistSphere(rule, tabulateRule(rule, 4096), 4096, 32);
+    EXPECT_LT(sl.mean_listed, 0.5 * c.K) << c.loss << ": the shortlist should leave classes out";
+    for (float yaw : {0.6f, 2.4f}) {
+      ViewOptions v;
+      v.kind = ViewKind::Sphere;
+      v.theme = case_no % 2 ? Theme::Paper : Theme::Dark;
+      v.show_points = v.show_legend = v.show_weights = false;
+      v.yaw = yaw;
+      ExportOptions ex;
+      ex.width = 360;
+      ex.height = 300;
+      int w = 0, h = 0;
+      g.renderer.setSnapshot(std::make_shared<Snapshot>(s));
+      const std::vector<uint8_t> a = g.renderer.renderImage(v, ex, &w, &h);
+      every_class->setSnapshot(std::make_shared<Snapshot>(s));
+      const std::vector<uint8_t> b = every_class->renderImage(v, ex, &w, &h);
+      ASSERT_EQ(a.size(), b.size());
+      int differ = 0;
+      for (size_t i = 0; i < a.size(); i += 4)
+        if (std::memcmp(&a[i], &b[i], 4) != 0) {
+          if (differ < 5)
+            std::printf("  %s yaw %.1f px (%zu,%zu) %d %d %d vs %d %d %d\n", c.loss, yaw, i / 4 % w,
+                        i / 4 / w, a[i], a[i + 1], a[i + 2], b[i], b[i + 1], b[i + 2]);
+          ++differ;
+        }
+      EXPECT_EQ(differ, 0) << c.loss << " yaw " << yaw << ": pixels differ with the shortlist";
+    }
+    ++case_no;
   }
 }
 
