@@ -411,7 +411,8 @@ void statusBar(AppState& s, const Layout& L) {
   ImGui::SetNextWindowSize(ImVec2(io.DisplaySize.x - L.side - L.right, L.status));
   ImGui::Begin("##status", nullptr,
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
-                   ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoFocusOnAppearing);
+                   ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoFocusOnAppearing |
+                   ImGuiWindowFlags_NoBackground);
   if (!s.status.empty() && s.now - s.status_time < 8)
     ImGui::TextUnformatted(s.status.c_str());
   else
@@ -422,9 +423,11 @@ void statusBar(AppState& s, const Layout& L) {
 
 void sidePanels(AppState& s, const Layout& L) {
   const ImGuiIO& io = ImGui::GetIO();
+  // No background: the window's clear colour is the panels' colour (kPanelBackground), and a software
+  // rasteriser would otherwise blend half a million pixels of it again every frame.
   const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
                                  ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings |
-                                 ImGuiWindowFlags_NoBringToFrontOnFocus;
+                                 ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoBackground;
   ImGui::SetNextWindowPos(ImVec2(0, 0));
   ImGui::SetNextWindowSize(ImVec2(L.side, io.DisplaySize.y));
   ImGui::Begin("marginscope", nullptr, fixed);
@@ -483,6 +486,7 @@ void applyStyle(AppState& s) {
   ImGuiStyle style;
   ImGui::StyleColorsDark(&style);
   style.WindowRounding = 0;
+  style.Colors[ImGuiCol_WindowBg] = ImVec4(kPanelBackground[0], kPanelBackground[1], kPanelBackground[2], 1);
   style.ScaleAllSizes(s.ui_scale);
   ImGui::GetStyle() = style;
   ImGui::GetIO().FontGlobalScale = s.font_base * s.ui_scale;

@@ -21,6 +21,9 @@ struct Session {
   bool use_workers = true;            // tests may switch off worker creation entirely
 };
 
+// The side panels' colour. They draw no background of their own: the window is cleared with it.
+constexpr float kPanelBackground[3] = {0.07f, 0.07f, 0.08f};
+
 // Key codes as the GLFW backend stores them in io.KeysDown (GLFW_KEY_*), so tests can press them.
 enum : int {
   kKeySpace = 32,

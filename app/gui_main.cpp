@@ -316,8 +316,7 @@ int cmdGui(int argc, char** argv) {
     int fbw = 0, fbh = 0;
     glfwGetFramebufferSize(win, &fbw, &fbh);
     glViewport(0, 0, fbw, fbh);
-    const bool paper = s.run[0].view.theme == Theme::Paper;
-    glClearColor(paper ? 1.0f : 0.09f, paper ? 1.0f : 0.09f, paper ? 1.0f : 0.11f, 1.0f);
+    glClearColor(kPanelBackground[0], kPanelBackground[1], kPanelBackground[2], 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     const float sx = io.DisplaySize.x > 0 ? fbw / io.DisplaySize.x : 1;
     const float sy = io.DisplaySize.y > 0 ? fbh / io.DisplaySize.y : 1;
