@@ -179,8 +179,7 @@ int cmdRender(int argc, char** argv) {
       gl = std::make_unique<HeadlessContext>();
       renderer = std::make_unique<Renderer>();
       renderer->setSnapshot(warmUpSnapshot(config));
-      int w = 0, h = 0;
-      renderer->renderImage(view, ex, &w, &h);
+      renderer->warmUp(view, ex);
       gl->release();
     } catch (...) {
       warm_error = std::current_exception();

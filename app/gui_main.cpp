@@ -14,7 +14,6 @@
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
 #include <imgui.h>
-#include <stb_image_write.h>
 
 #include <algorithm>
 #include <chrono>
@@ -30,6 +29,7 @@
 #include "app/commands.h"
 #include "app/config_io.h"
 #include "app/gui_frame.h"
+#include "render/image_io.h"
 #include "sim/errors.h"
 #include "sim/loss.h"
 
@@ -165,7 +165,12 @@ bool writeWindowPng(const std::string& path, int w, int h) {
   for (int y = 0; y < h; ++y)
     std::memcpy(&flipped[(size_t)y * w * 4], &px[(size_t)(h - 1 - y) * w * 4], (size_t)w * 4);
   for (size_t i = 3; i < flipped.size(); i += 4) flipped[i] = 255;  // the window is opaque
-  return stbi_write_png(path.c_str(), w, h, 4, flipped.data(), w * 4) != 0;
+  try {
+    writePngAtomic(path, w, h, flipped);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
 }
 
 }  // namespace

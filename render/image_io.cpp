@@ -1,42 +1,19 @@
-// stb_image_write is compiled here only (static, so no other copy can clash).
+// PNG encoding on zlib with the deflate split across threads: a 1600x1200 figure is 7.7 MB of pixels, and
+// one-threaded deflate was 37 ms of the `render` command's ~0.3 s; an 8x screenshot is 490 MB. Each band of
+// rows is compressed independently and ends on a byte boundary (Z_FULL_FLUSH), so the bands concatenate into
+// one valid deflate stream (the way pigz does it); the Adler-32 of the whole is combined from the bands'.
 #include "render/image_io.h"
 
 #include <unistd.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 
 #include "sim/errors.h"
-
-#include <zlib.h>
-
-#include <cstdlib>
-
-namespace {
-// stb's own deflate is several times slower than zlib's; stb lets us swap it (the buffer is freed with
-// STBIW_FREE, i.e. free()).
-unsigned char* zlibCompress(unsigned char* data, int len, int* out_len, int quality) {
-  uLongf cap = compressBound(static_cast<uLong>(len));
-  unsigned char* out = static_cast<unsigned char*>(std::malloc(cap));
-  if (!out) return nullptr;
-  if (compress2(out, &cap, data, static_cast<uLong>(len), quality) != Z_OK) {
-    std::free(out);
-    return nullptr;
-  }
-  *out_len = static_cast<int>(cap);
-  return out;
-}
-}  // namespace
-
-#define STBIW_ZLIB_COMPRESS zlibCompress
-#define STB_IMAGE_WRITE_STATIC
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wunused-function"
-#include <stb/stb_image_write.h>
-#pragma GCC diagnostic pop
 
 namespace ms {
 
@@ -57,16 +34,94 @@ void writeBytesAtomic(const std::string& path, const std::string& bytes) {
   }
 }
 
+namespace {
+
+void put32(std::string& out, uint32_t v) {
+  const char b[4] = {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+  out.append(b, 4);
+}
+
+void chunk(std::string& out, const char* type, const std::string& data) {
+  put32(out, static_cast<uint32_t>(data.size()));
+  const size_t at = out.size();
+  out.append(type, 4);
+  out += data;
+  put32(out,
+        static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(out.data() + at), 4 + data.size())));
+}
+
+// Raw deflate of `in` (no zlib header); `last` ends the stream, otherwise it ends on a full flush.
+bool deflateBand(const uint8_t* in, size_t n, bool last, std::string* out) {
+  z_stream z{};
+  if (deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) return false;
+  out->resize(deflateBound(&z, n) + 16);
+  z.next_in = const_cast<Bytef*>(in);
+  z.avail_in = static_cast<uInt>(n);
+  z.next_out = reinterpret_cast<Bytef*>(out->data());
+  z.avail_out = static_cast<uInt>(out->size());
+  const int rc = deflate(&z, last ? Z_FINISH : Z_FULL_FLUSH);
+  const bool ok = last ? rc == Z_STREAM_END : rc == Z_OK && z.avail_in == 0;
+  out->resize(z.total_out);
+  deflateEnd(&z);
+  return ok;
+}
+
+}  // namespace
+
 std::string encodePng(int width, int height, const uint8_t* rgba) {
-  std::string out;
-  stbi_write_png_compression_level = 6;
-  stbi_write_force_png_filter = 2;  // "up": flat figures compress well, and no per-row trial of five filters
-  stbi_write_png_to_func(
-      [](void* ctx, void* data, int size) {
-        static_cast<std::string*>(ctx)->append(static_cast<char*>(data), size);
-      },
-      &out, width, height, 4, rgba, width * 4);
-  return out;
+  if (width <= 0 || height <= 0) return {};
+  // Filter "up" on every row: flat figures compress well, and no per-row trial of five filters.
+  const size_t stride = static_cast<size_t>(width) * 4, row = stride + 1;
+  std::vector<uint8_t> filtered(row * height);
+  for (int y = 0; y < height; ++y) {
+    uint8_t* o = &filtered[row * y];
+    const uint8_t* cur = rgba + stride * y;
+    o[0] = 2;
+    if (y == 0)
+      std::memcpy(o + 1, cur, stride);
+    else
+      for (size_t i = 0; i < stride; ++i) o[1 + i] = static_cast<uint8_t>(cur[i] - cur[i - stride]);
+  }
+  // Bands of at least 256 rows, one per core (up to 8).
+  const int bands =
+      std::clamp(std::min(static_cast<int>(std::thread::hardware_concurrency()), height / 256), 1, 8);
+  std::vector<std::string> out(bands);
+  std::vector<uLong> adler(bands);
+  std::vector<char> ok(bands, 0);
+  auto work = [&](int b) {
+    const size_t y0 = static_cast<size_t>(height) * b / bands,
+                 y1 = static_cast<size_t>(height) * (b + 1) / bands;
+    const uint8_t* in = &filtered[row * y0];
+    const size_t n = row * (y1 - y0);
+    adler[b] = adler32(adler32(0, nullptr, 0), in, static_cast<uInt>(n));
+    ok[b] = deflateBand(in, n, b == bands - 1, &out[b]);
+  };
+  std::vector<std::thread> threads;
+  for (int b = 1; b < bands; ++b) threads.emplace_back(work, b);
+  work(0);
+  for (auto& t : threads) t.join();
+  std::string idat = "\x78\x9c";  // zlib header: deflate, 32 KB window, default level
+  uLong sum = adler[0];
+  for (int b = 0; b < bands; ++b) {
+    if (!ok[b]) return {};
+    idat += out[b];
+    if (b > 0) {
+      const size_t y0 = static_cast<size_t>(height) * b / bands,
+                   y1 = static_cast<size_t>(height) * (b + 1) / bands;
+      sum = adler32_combine(sum, adler[b], static_cast<z_off_t>(row * (y1 - y0)));
+    }
+  }
+  put32(idat, static_cast<uint32_t>(sum));
+
+  std::string png("\x89PNG\r\n\x1a\n", 8);
+  std::string ihdr;
+  put32(ihdr, static_cast<uint32_t>(width));
+  put32(ihdr, static_cast<uint32_t>(height));
+  ihdr += std::string("\x08\x06\x00\x00\x00", 5);  // 8 bits, RGBA, deflate, standard filters, no interlace
+  chunk(png, "IHDR", ihdr);
+  chunk(png, "IDAT", idat);
+  chunk(png, "IEND", "");
+  return png;
 }
 
 void writePngAtomic(const std::string& path, int width, int height, const std::vector<uint8_t>& rgba) {

@@ -133,9 +133,12 @@ void triangulate(const Shape& s, std::vector<TriVertex>& out) {
   }
 }
 
+// Colour, plus depth only when asked: llvmpipe zero-fills every new buffer, and a 4x multisampled depth
+// buffer for a 1600x1200 export is 31 MB the circle view never reads.
 struct Fbo {
   GLuint fbo = 0, colour = 0, depth = 0;  // depth: GL_DEPTH_COMPONENT32F (see render())
   int w = 0, h = 0, samples = 0;
+  bool with_depth = false;
   void release() {
     if (fbo) glDeleteFramebuffers(1, &fbo);
     if (colour) glDeleteRenderbuffers(1, &colour);
@@ -143,10 +146,10 @@ struct Fbo {
     fbo = colour = depth = 0;
     w = h = 0;
   }
-  void ensure(int width, int height, int nsamples) {
-    if (fbo && w == width && h == height && samples == nsamples) return;
+  void ensure(int width, int height, int nsamples, bool need_depth) {
+    if (fbo && w == width && h == height && samples == nsamples && with_depth == need_depth) return;
     release();
-    w = width, h = height, samples = nsamples;
+    w = width, h = height, samples = nsamples, with_depth = need_depth;
     glGenFramebuffers(1, &fbo);
     glBindFramebuffer(GL_FRAMEBUFFER, fbo);
     glGenRenderbuffers(1, &colour);
@@ -156,13 +159,15 @@ struct Fbo {
     else
       glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, w, h);
     glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, colour);
-    glGenRenderbuffers(1, &depth);
-    glBindRenderbuffer(GL_RENDERBUFFER, depth);
-    if (samples > 0)
-      glRenderbufferStorageMultisample(GL_RENDERBUFFER, samples, GL_DEPTH_COMPONENT32F, w, h);
-    else
-      glRenderbufferStorage(GL_RENDERBUFFER, GL_DEPTH_COMPONENT32F, w, h);
-    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER, depth);
+    if (with_depth) {
+      glGenRenderbuffers(1, &depth);
+      glBindRenderbuffer(GL_RENDERBUFFER, depth);
+      if (samples > 0)
+        glRenderbufferStorageMultisample(GL_RENDERBUFFER, samples, GL_DEPTH_COMPONENT32F, w, h);
+      else
+        glRenderbufferStorage(GL_RENDERBUFFER, GL_DEPTH_COMPONENT32F, w, h);
+      glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER, depth);
+    }
     if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE)
       throw std::runtime_error("render: framebuffer " + std::to_string(w) + "x" + std::to_string(h) +
                                " is incomplete");
@@ -279,6 +284,7 @@ struct Renderer::Impl {
   size_t under_n = 0, over_n = 0;
   bool uploaded = false;
   bool live = false;  // the scene was built for draw(), not for an export
+  void prepareExport(const ViewOptions& view, const ExportOptions& ex, int* W, int* H);
 
   void init() {
     tri_prog = compileProgram("tri.vert", "tri.frag");
@@ -698,10 +704,17 @@ struct Renderer::Impl {
   }
 
   // Renders the cached scene into the bound framebuffer; tile = (x0, y0, w, h) of the image it covers.
-  void render(const float tile[4], bool sprites) {
+  // scissor > 0: rasterise only that many pixels square in the corner (warmUp: every draw is issued, so
+  // every shader variant is compiled, but almost no pixel is shaded).
+  void render(const float tile[4], bool sprites, int scissor = 0) {
     upload();
     glBindVertexArray(vao);
-    glDisable(GL_SCISSOR_TEST);
+    if (scissor > 0) {
+      glEnable(GL_SCISSOR_TEST);
+      glScissor(0, 0, scissor, scissor);
+    } else {
+      glDisable(GL_SCISSOR_TEST);
+    }
     glDisable(GL_CULL_FACE);
     glEnable(GL_BLEND);
     glBlendEquation(GL_FUNC_ADD);
@@ -714,7 +727,7 @@ struct Renderer::Impl {
     glClearDepth(1.0);
     // 32-bit float depth: llvmpipe clears a 24-bit depth format with a read-modify-write of every pixel (to
     // keep the 8 bits beside it), a float one with a plain fill. Only the sphere view uses depth at all.
-    glClear(scene.depth ? GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT : GL_COLOR_BUFFER_BIT);
+    glClear(scene.depth ? GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT : GL_COLOR_BUFFER_BIT);  // see Fbo
     glDisable(GL_DEPTH_TEST);
     drawImages(tile);
     drawTris(0, under_n, tile);
@@ -762,8 +775,8 @@ void Renderer::draw(const ViewOptions& view, int x, int y, int w, int h, float p
   // to the caller's framebuffer is paid. The app draws at display rate but gets a snapshot at most 30 times
   // a second, and not at all while paused.
   if (rebuilt || !I.image_ok || I.msaa.w != w || I.msaa.h != h) {
-    I.msaa.ensure(w, h, I.samples);
-    if (I.samples > 0) I.resolve.ensure(w, h, 0);
+    I.msaa.ensure(w, h, I.samples, I.scene.depth);
+    if (I.samples > 0) I.resolve.ensure(w, h, 0, false);
     glBindFramebuffer(GL_FRAMEBUFFER, I.msaa.fbo);
     glViewport(0, 0, w, h);
     const float tile[4] = {0, 0, float(w), float(h)};
@@ -787,27 +800,47 @@ void Renderer::exportPng(const ViewOptions& view, const ExportOptions& ex, const
   writePngAtomic(path, W, H, img);
 }
 
-std::vector<uint8_t> Renderer::renderImage(const ViewOptions& view, const ExportOptions& ex, int* width,
-                                           int* height) {
+// Validates the export options and builds the scene and the export buffers for them; returns the image size.
+void Renderer::Impl::prepareExport(const ViewOptions& view, const ExportOptions& ex, int* W, int* H) {
   if (!(ex.scale >= 0.25f && ex.scale <= 8.0f))
     throw UserError("export scale " + std::to_string(ex.scale) + " is out of range: allowed 0.25..8");
   if (ex.width < 16 || ex.height < 16 || ex.width > 16384 || ex.height > 16384)
     throw UserError("export size " + std::to_string(ex.width) + "x" + std::to_string(ex.height) +
                     " is out of range: allowed 16..16384 per side");
-  const int W = static_cast<int>(std::lround(ex.width * ex.scale));
-  const int H = static_cast<int>(std::lround(ex.height * ex.scale));
+  *W = static_cast<int>(std::lround(ex.width * ex.scale));
+  *H = static_cast<int>(std::lround(ex.height * ex.scale));
+  // Exports never reuse draw()'s cache: it is keyed by window size.
+  scene_ok = false;
+  live = false;
+  prepare(view, *W, *H, ex.scale, backgroundColour(view.theme, ex.background));
+  scene_ok = false;  // the next draw() rebuilds its own
+  // Tiles keep the multisampled buffer small whatever the export size (8x of 1600x1200 is 12800x9600).
+  ex_msaa.ensure(std::min(*W, tile_size), std::min(*H, tile_size), export_samples, scene.depth);
+  ex_resolve.ensure(std::min(*W, tile_size), std::min(*H, tile_size), 0, false);
+}
+
+void Renderer::warmUp(const ViewOptions& view, const ExportOptions& ex) {
   SavedState saved;
   Impl& I = *impl_;
-  // Exports never reuse draw()'s cache: it is keyed by window size.
-  I.scene_ok = false;
-  I.live = false;
-  I.prepare(view, W, H, ex.scale, backgroundColour(view.theme, ex.background));
-  I.scene_ok = false;  // the next draw() rebuilds its own
-  // Tiles keep the multisampled buffer small whatever the export size (8x of 1600x1200 is 12800x9600).
-  const int T = I.tile_size;
-  const int tw = std::min(W, T), th = std::min(H, T);
-  I.ex_msaa.ensure(tw, th, I.export_samples);
-  I.ex_resolve.ensure(tw, th, 0);
+  int W = 0, H = 0;
+  I.prepareExport(view, ex, &W, &H);
+  glBindFramebuffer(GL_FRAMEBUFFER, I.ex_msaa.fbo);
+  glViewport(0, 0, I.ex_msaa.w, I.ex_msaa.h);
+  const float tile[4] = {0, 0, float(I.ex_msaa.w), float(I.ex_msaa.h)};
+  I.render(tile, false, 16);
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, I.ex_msaa.fbo);
+  glBindFramebuffer(GL_DRAW_FRAMEBUFFER, I.ex_resolve.fbo);
+  glBlitFramebuffer(0, 0, 16, 16, 0, 0, 16, 16, GL_COLOR_BUFFER_BIT, GL_NEAREST);
+  glFinish();
+}
+
+std::vector<uint8_t> Renderer::renderImage(const ViewOptions& view, const ExportOptions& ex, int* width,
+                                           int* height) {
+  SavedState saved;
+  Impl& I = *impl_;
+  int W = 0, H = 0;
+  I.prepareExport(view, ex, &W, &H);
+  const int tw = I.ex_msaa.w, th = I.ex_msaa.h;
   std::vector<uint8_t> img(static_cast<size_t>(W) * H * 4);
   std::vector<uint8_t> rows(static_cast<size_t>(tw) * th * 4);
   for (int ty = 0; ty < H; ty += th)

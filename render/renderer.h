@@ -52,6 +52,9 @@ class Renderer {
   void exportPng(const ViewOptions& view, const ExportOptions& ex, const std::string& path);
   // The same image in memory: straight-alpha RGBA8, rows top first, (*width) x (*height) = scale x size.
   std::vector<uint8_t> renderImage(const ViewOptions& view, const ExportOptions& ex, int* width, int* height);
+  // Does the one-time work of a first export of this view and size (shader code generation, buffers) while
+  // rasterising almost nothing: `render` calls it while it trains.
+  void warmUp(const ViewOptions& view, const ExportOptions& ex);
   // Exports render in tiles of at most this many pixels a side (default 2048) to bound GPU memory.
   void setExportTileSize(int pixels);
 
