@@ -292,6 +292,34 @@ Shape planeMap(const Scene& sc, const Map2& m, const DecisionRule& r, int KP, bo
   return img;
 }
 
+// Drops the annotation labels (texts from `first` on) that would overlap a label already placed, earlier ones
+// first: with many classes, or weights a few degrees apart, the angle labels otherwise pile up unreadably.
+// Their arcs stay; the angles are also in the Metrics panel and the lemma rows.
+void declutter(Scene& sc, size_t first) {
+  struct Box {
+    float x0, y0, x1, y1;
+  };
+  auto box = [](const TextItem& t) {
+    const float w = textWidth(t.text, t.size), x0 = t.x - w * (t.anchor == 1   ? 0.5f
+                                                               : t.anchor == 2 ? 1.0f
+                                                                               : 0.0f);
+    return Box{x0, t.y - 0.8f * t.size, x0 + w, t.y + 0.25f * t.size};
+  };
+  std::vector<Box> placed;
+  for (size_t i = 0; i < first; ++i) placed.push_back(box(sc.texts[i]));  // weight labels, caption
+  std::vector<TextItem> kept(sc.texts.begin(), sc.texts.begin() + static_cast<long>(first));
+  for (size_t i = first; i < sc.texts.size(); ++i) {
+    const Box b = box(sc.texts[i]);
+    const bool overlaps = std::any_of(placed.begin(), placed.end(), [&](const Box& o) {
+      return b.x0 < o.x1 && o.x0 < b.x1 && b.y0 < o.y1 && o.y0 < b.y1;
+    });
+    if (overlaps) continue;
+    placed.push_back(b);
+    kept.push_back(std::move(sc.texts[i]));
+  }
+  sc.texts = std::move(kept);
+}
+
 void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
   const ViewOptions& v = sc.view;
   const ThemeColours& th = sc.theme;
@@ -449,9 +477,14 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
             {p.x, p.y + 5 * u, fmt("%.1f°", std::fabs(d) * 180 / kPi), 12 * u, th.foreground, 1});
       }
       for (const CircleArc& b : cd.bands) {
-        const P2 p = m.polar(1.24 * ar, 0.5 * (b.a0 + b.a1));
-        sc.texts.push_back({p.x, p.y + 5 * u, "margin " + fmt("%.1f°", (b.a1 - b.a0) * 180 / kPi), 13 * u,
-                            th.foreground, 1});
+        // A band round the whole circle: K margins do not fit in 360 degrees, no class claims anything.
+        const bool everywhere = b.a1 - b.a0 >= kTwoPi - 1e-9;
+        const P2 p =
+            m.polar(everywhere ? 1.12 * ar : 1.24 * ar, everywhere ? 0.5 * kPi : 0.5 * (b.a0 + b.a1));
+        sc.texts.push_back({p.x, p.y + 5 * u,
+                            everywhere ? "no class claims any direction: the margins do not fit"
+                                       : "margin " + fmt("%.1f°", (b.a1 - b.a0) * 180 / kPi),
+                            13 * u, th.foreground, 1});
       }
     } else {
       for (const CircleEdge& e : cd.boundaries) {
@@ -462,6 +495,7 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
     addLemmaBlock(sc, s);
   }
   for (size_t i = first_annotation; i < sc.texts.size(); ++i) sc.texts[i].halo = true;
+  declutter(sc, first_annotation);
   if (raw_view)
     sc.texts.push_back({m.polar(1.0, -0.25 * kPi).x + 4 * u, m.polar(1.0, -0.25 * kPi).y + 14 * u, "|h| = 1",
                         12 * u, th.muted, 0});

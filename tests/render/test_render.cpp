@@ -4,6 +4,8 @@
 // rule, export sizes, SVG structure, transparency, GL state restore, and shader errors naming their file.
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include <epoxy/gl.h>
 
 #include <cmath>
@@ -21,6 +23,7 @@
 #include "render/renderer.h"
 #include "render/scene.h"
 #include "render/shader.h"
+#include "render/text.h"
 #include "sim/errors.h"
 #include "tests/gl_target.h"
 
@@ -425,6 +428,41 @@ TEST(Render, TiledExportMatchesTheSingleTileImage) {
   for (size_t i = 0; i < tiled.px.size(); ++i) differ += std::abs(int(tiled.px[i]) - int(whole.px[i])) > 8;
   EXPECT_LT(differ, tiled.px.size() / 2000) << differ << " channel values differ";
   g.renderer.setExportTileSize(2048);
+}
+
+// Annotation labels must stay readable: with weights a few degrees apart (ten classes crowded on one side)
+// no two of them may overlap, while a well-separated scene keeps every angle label (one per neighbouring
+// pair).
+TEST(Render, AnnotationLabelsNeverOverlap) {
+  ViewOptions v;
+  v.theme = Theme::Paper;
+  v.show_annotations = true;
+  auto labelBoxes = [&](const Snapshot& s, int* alpha_labels) {
+    const Scene sc = buildScene(s, v, 1200, 900, 1, {1, 1, 1, 1});
+    std::vector<std::array<float, 4>> boxes;
+    *alpha_labels = 0;
+    for (const TextItem& t : sc.texts) {
+      if (!t.halo) continue;  // the annotations (captions and legend are placed apart)
+      if (t.text.rfind("α ", 0) == 0) ++*alpha_labels;
+      const float w = textWidth(t.text, t.size);
+      const float x0 = t.x - w * (t.anchor == 1 ? 0.5f : t.anchor == 2 ? 1.0f : 0.0f);
+      boxes.push_back({x0, t.y - 0.8f * t.size, x0 + w, t.y + 0.25f * t.size});
+    }
+    return boxes;
+  };
+  std::vector<double> crowded;
+  for (int k = 0; k < 10; ++k) crowded.push_back(150 + 4.0 * k);
+  int alpha = 0;
+  const auto boxes = labelBoxes(*circleSnapshot("arcface", crowded), &alpha);
+  EXPECT_GT(boxes.size(), 3u) << "the crowded scene lost every label";
+  for (size_t i = 0; i < boxes.size(); ++i)
+    for (size_t j = i + 1; j < boxes.size(); ++j) {
+      const auto &a = boxes[i], &b = boxes[j];
+      EXPECT_FALSE(a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3])
+          << "labels " << i << " and " << j;
+    }
+  labelBoxes(*circleSnapshot("cosface", {0, 72, 144, 216, 288}), &alpha);
+  EXPECT_EQ(alpha, 5) << "a well-separated scene lost angle labels";
 }
 
 TEST(Render, TransparentBackgroundKeepsStraightColours) {
