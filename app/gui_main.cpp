@@ -214,14 +214,16 @@ int cmdGui(int argc, char** argv) {
   }
   glfwMakeContextCurrent(win);
   glfwSwapInterval(opt.vsync ? 1 : 0);
-  // Frames are paced at the display rate even where the swap does not wait for a vertical blank (Xvfb, a
-  // software rasteriser, --no-vsync): a loop that redraws as fast as it can takes both cores from the view
-  // thread and the training worker, which run at lower priority, and shows nothing more.
+  // Frames are paced at the display rate where the swap does not wait for a vertical blank (Xvfb, a software
+  // rasteriser, --no-vsync): a loop that redraws as fast as it can takes both cores from the view thread and
+  // the training worker, which run at lower priority, and shows nothing more.
   double max_fps = opt.max_fps;
   if (max_fps < 0) {
     const GLFWvidmode* mode = glfwGetPrimaryMonitor() ? glfwGetVideoMode(glfwGetPrimaryMonitor()) : nullptr;
     max_fps = mode && mode->refreshRate > 0 ? mode->refreshRate : 60;
   }
+  bool pace = max_fps > 0 && !opt.vsync;
+  int probed = 0, fast = 0;
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
@@ -359,30 +361,41 @@ int cmdGui(int argc, char** argv) {
       else
         std::fprintf(stderr, "marginscope: could not write %s\n", opt.screenshot_ui.c_str());
     }
+    // Paced: finish the frame, wait for its slot, then present, so frames reach the screen at an even
+    // rate whatever each one cost. The wait is not part of the frame time.
+    double waited = 0;
+    if (pace) {
+      glFinish();
+      const double ready = seconds();
+      next_frame = std::max(next_frame + 1.0 / max_fps, ready);  // a fixed schedule; a late frame resets it
+      std::this_thread::sleep_for(std::chrono::duration<double>(next_frame - ready));
+      waited = seconds() - ready;
+    }
     glfwSwapBuffers(win);
     if (t > 1.0) {
       t_ui.push_back(ms(c0, c1));
       t_views.push_back(ms(c1, c2));
       t_imgui.push_back(ms(c2, c3));
-      t_swap.push_back(ms(c3, seconds()));
+      t_swap.push_back(ms(c3, seconds()) - 1000.0 * waited);
     }
 
-    const double now = seconds(), ms_frame = 1000.0 * (now - frame_start);
+    const double now = seconds(), ms_frame = 1000.0 * (now - frame_start - waited);
     s.frame_ms.push_back((float)ms_frame);
     if (s.frame_ms.size() > 120) s.frame_ms.pop_front();
     if (t > 1.0) ft_all.push_back(ms_frame);  // the first second compiles shaders and builds data
     if (t > 1.0) interval_all.push_back(1000.0 * (now - last));
+    // With vsync asked for, pace only if the swap turns out not to wait for the display (most of 60 frames
+    // after the first second come faster than it refreshes): pacing on top of a working vsync would miss
+    // vertical blanks.
+    if (opt.vsync && max_fps > 0 && t > 1.0 && probed < 60) {
+      fast += 1000.0 * (now - last) < 0.75 * 1000.0 / max_fps;
+      if (++probed == 60) pace = fast > 30;
+    }
     last = now;
     if (phase == 1) ft_run.push_back(ms_frame);
     if (phase == 2) ft_paused.push_back(ms_frame);
     if (s.run[0].snapshot && !s.paused) max_sps = std::max(max_sps, s.run[0].snapshot->steps_per_second);
     if (last_frame) break;
-    if (max_fps > 0) {
-      // A fixed schedule, not "sleep a period": the rate stays exact, and a late frame does not make the
-      // next ones hurry to catch up.
-      next_frame = std::max(next_frame + 1.0 / max_fps, seconds());
-      std::this_thread::sleep_for(std::chrono::duration<double>(next_frame - seconds()));
-    }
   }
 
   if (!opt.report.empty()) {
