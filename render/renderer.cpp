@@ -152,22 +152,17 @@ struct Fbo {
     w = width, h = height, samples = nsamples, with_depth = need_depth;
     glGenFramebuffers(1, &fbo);
     glBindFramebuffer(GL_FRAMEBUFFER, fbo);
-    glGenRenderbuffers(1, &colour);
-    glBindRenderbuffer(GL_RENDERBUFFER, colour);
-    if (samples > 0)
-      glRenderbufferStorageMultisample(GL_RENDERBUFFER, samples, GL_RGBA8, w, h);
-    else
-      glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, w, h);
-    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, colour);
-    if (with_depth) {
-      glGenRenderbuffers(1, &depth);
-      glBindRenderbuffer(GL_RENDERBUFFER, depth);
+    auto attach = [&](GLuint* rb, GLenum format, GLenum attachment) {
+      glGenRenderbuffers(1, rb);
+      glBindRenderbuffer(GL_RENDERBUFFER, *rb);
       if (samples > 0)
-        glRenderbufferStorageMultisample(GL_RENDERBUFFER, samples, GL_DEPTH_COMPONENT32F, w, h);
+        glRenderbufferStorageMultisample(GL_RENDERBUFFER, samples, format, w, h);
       else
-        glRenderbufferStorage(GL_RENDERBUFFER, GL_DEPTH_COMPONENT32F, w, h);
-      glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER, depth);
-    }
+        glRenderbufferStorage(GL_RENDERBUFFER, format, w, h);
+      glFramebufferRenderbuffer(GL_FRAMEBUFFER, attachment, GL_RENDERBUFFER, *rb);
+    };
+    attach(&colour, GL_RGBA8, GL_COLOR_ATTACHMENT0);
+    if (with_depth) attach(&depth, GL_DEPTH_COMPONENT32F, GL_DEPTH_ATTACHMENT);
     if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE)
       throw std::runtime_error("render: framebuffer " + std::to_string(w) + "x" + std::to_string(h) +
                                " is incomplete");
