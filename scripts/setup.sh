@@ -39,7 +39,7 @@ case "$mode" in
   test)
     echo "== gate: clang-format"
     files=$(git ls-files -co --exclude-standard -- 'app/*.cpp' 'app/*.h' 'sim/*.cpp' 'sim/*.h' 'render/*.cpp' \
-      'render/*.h' 'tests/*.cpp' 'bench/*.cpp' | while read -r f; do [[ -f "$f" ]] && echo "$f"; done)
+      'render/*.h' 'tests/*.cpp' 'tests/*.h' 'bench/*.cpp' | while read -r f; do [[ -f "$f" ]] && echo "$f"; done)
     clang-format --dry-run --Werror $files
     echo "== gate: sim library and tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
     build build-asan -DMS_SIM_ONLY=ON -DMS_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -47,6 +47,11 @@ case "$mode" in
     echo "== gate: worker-thread tests under ThreadSanitizer (build-tsan/)"
     build build-tsan -DMS_SIM_ONLY=ON -DMS_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo
     (cd build-tsan && TSAN_OPTIONS="halt_on_error=1" ctest -j "$jobs" --output-on-failure --timeout 900 --no-tests=error -R "Worker|Handoff")
+    echo "== gate: the app's view thread under ThreadSanitizer (build-tsan-app/)"
+    # Mesa's rasteriser is not instrumented; tests/tsan.supp silences what TSan cannot see inside it.
+    cmake -S . -B build-tsan-app -DMS_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMS_BUILD_BENCH=OFF > /dev/null
+    cmake --build build-tsan-app --target test_view_thread -j "$jobs"
+    TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" build-tsan-app/test_view_thread
     echo "== full test suite (build/)"
     cd build && ctest -j "$jobs" --output-on-failure --timeout 900
     ;;
