@@ -2,7 +2,6 @@
 // offscreen through headless EGL and writes a PNG (--out), optionally an SVG of the 2-D views (--svg) and the
 // metrics JSON (--metrics). Every option and output folder is checked before training, so a mistake costs
 // no training time; all files are written atomically (temp + rename).
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -17,6 +16,7 @@
 #include "app/config_io.h"
 #include "app/metrics_json.h"
 #include "render/headless.h"
+#include "render/image_io.h"
 #include "render/renderer.h"
 #include "sim/errors.h"
 #include "sim/trainer.h"
@@ -26,14 +26,6 @@ namespace ms {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-void checkWritable(const std::string& key, const std::string& path) {
-  if (path.empty()) return;
-  const size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  if (access(dir.c_str(), W_OK) != 0)
-    throw UserError(key + ": cannot write '" + path + "' (folder '" + dir + "' is missing or not writable)");
-}
 
 template <class E>
 E parseChoice(const std::string& key, const std::string& value,

@@ -13,6 +13,7 @@
 #include "app/commands.h"
 #include "app/config_io.h"
 #include "app/metrics_json.h"
+#include "render/image_io.h"
 #include "sim/errors.h"
 #include "sim/trainer.h"
 
@@ -21,15 +22,6 @@ namespace ms {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// The folder of path must exist and be writable (the file is written as a temp file there, then renamed).
-void checkWritable(const std::string& key, const std::string& path) {
-  if (path.empty()) return;
-  const size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  if (access(dir.c_str(), W_OK) != 0)
-    throw UserError(key + ": cannot write '" + path + "' (folder '" + dir + "' is missing or not writable)");
-}
 
 std::string embeddingsCsv(const Trainer::Evaluation& e, int d) {
   std::ostringstream o;

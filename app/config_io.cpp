@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "render/image_io.h"
 #include "sim/errors.h"
 
 namespace ms {
@@ -402,29 +403,12 @@ Config loadConfigFile(const std::string& path) {
   return c;
 }
 
-void writeFileAtomic(const std::string& path, const std::string& text) {
-  std::string tmpl = path + ".tmp.XXXXXX";
-  std::vector<char> name(tmpl.begin(), tmpl.end());
-  name.push_back('\0');
-  const int fd = mkstemp(name.data());
-  if (fd < 0) throw UserError("cannot write '" + path + "': " + std::strerror(errno));
-  const std::string tmp = name.data();
-  size_t off = 0;
-  bool ok = true;
-  while (ok && off < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + off, text.size() - off);
-    if (n <= 0)
-      ok = false;
-    else
-      off += size_t(n);
-  }
-  const int err = errno;
-  if (::close(fd) != 0) ok = false;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e2 = ok ? errno : err;
-    std::remove(tmp.c_str());
-    throw UserError("cannot write '" + path + "': " + std::strerror(e2));
-  }
+void checkWritable(const std::string& key, const std::string& path) {
+  if (path.empty()) return;
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (access(dir.c_str(), W_OK) != 0)
+    throw UserError(key + ": cannot write '" + path + "' (folder '" + dir + "' is missing or not writable)");
 }
 
 void saveConfigFile(const Config& c, const std::string& path) {

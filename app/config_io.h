@@ -20,7 +20,9 @@ void applyConfigJson(const nlohmann::json& j, Config& c);
 Config loadConfigFile(const std::string& path);  // throws UserError (missing, malformed, bad key)
 // Writes atomically (temp file + rename): nothing half-written on failure.
 void saveConfigFile(const Config& c, const std::string& path);
-void writeFileAtomic(const std::string& path, const std::string& text);
+// Before any work: the folder of an output file given as option `key` must exist and be writable (files are
+// written as a temp file there, then renamed). Throws UserError naming the option; an empty path passes.
+void checkWritable(const std::string& key, const std::string& path);
 
 // The shared training options of `train` and `render` (DESIGN.md "Contracts"): --config FILE first, then
 // the flags given override it. Values are kept as text and converted by the same code as preset JSON, so a

@@ -21,6 +21,7 @@
 #include "app/config_io.h"
 #include "app/gui_plot.h"
 #include "app/panels.h"
+#include "render/image_io.h"
 #include "render/scene.h"
 #include "sim/errors.h"
 

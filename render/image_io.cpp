@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -17,20 +18,28 @@
 
 namespace ms {
 
-void writeBytesAtomic(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp-" + std::to_string(getpid());
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw UserError("cannot write '" + path + "': " + std::strerror(errno));
-  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  const bool closed = std::fclose(f) == 0;
-  if (!ok || !closed) {
-    std::remove(tmp.c_str());
-    throw UserError("cannot write '" + path + "': disk full or I/O error");
+void writeFileAtomic(const std::string& path, const std::string& bytes) {
+  std::string tmpl = path + ".tmp.XXXXXX";
+  std::vector<char> name(tmpl.begin(), tmpl.end());
+  name.push_back('\0');
+  const int fd = mkstemp(name.data());
+  if (fd < 0) throw UserError("cannot write '" + path + "': " + std::strerror(errno));
+  const std::string tmp = name.data();
+  size_t off = 0;
+  bool ok = true;
+  while (ok && off < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
+    if (n <= 0)
+      ok = false;
+    else
+      off += size_t(n);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
+  const int err = errno;
+  if (::close(fd) != 0) ok = false;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e2 = ok ? errno : err;
     std::remove(tmp.c_str());
-    throw UserError("cannot write '" + path + "': " + std::strerror(e));
+    throw UserError("cannot write '" + path + "': " + std::strerror(e2));
   }
 }
 
@@ -127,7 +136,7 @@ std::string encodePng(int width, int height, const uint8_t* rgba) {
 void writePngAtomic(const std::string& path, int width, int height, const std::vector<uint8_t>& rgba) {
   const std::string png = encodePng(width, height, rgba.data());
   if (png.empty()) throw UserError("cannot encode PNG for '" + path + "'");
-  writeBytesAtomic(path, png);
+  writeFileAtomic(path, png);
 }
 
 }  // namespace ms

@@ -1,5 +1,5 @@
-// Image and file output shared by the PNG and SVG exports: atomic writes (temp file + rename) so that a
-// failure never leaves a half-written figure, and PNG encoding with stb_image_write.
+// File output shared by every writer (figures, metrics, presets, reports): atomic writes (a unique temp file,
+// then rename) so that a failure never leaves a half-written file, and PNG encoding.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -7,8 +7,9 @@
 
 namespace ms {
 
-// Writes bytes to path via path.tmp-PID and rename; throws UserError naming the path on failure.
-void writeBytesAtomic(const std::string& path, const std::string& bytes);
+// Writes bytes to path via a unique temp file beside it and rename; throws UserError naming the path on
+// failure, and leaves whatever was at path untouched.
+void writeFileAtomic(const std::string& path, const std::string& bytes);
 // Straight-alpha RGBA8, rows top first. Throws UserError on I/O failure.
 void writePngAtomic(const std::string& path, int width, int height, const std::vector<uint8_t>& rgba);
 // PNG bytes in memory (SVG embeds the input-space map this way).

@@ -171,7 +171,7 @@ void exportSvg(const Snapshot& s, const ViewOptions& view, const ExportOptions& 
     o << ">" << escape(t.text) << "</text>\n";
   }
   o << "</svg>\n";
-  writeBytesAtomic(path, o.str());
+  writeFileAtomic(path, o.str());
 }
 
 }  // namespace ms

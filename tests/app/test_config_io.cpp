@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "app/config_io.h"
+#include "render/image_io.h"
 #include "sim/errors.h"
 
 namespace ms {
