@@ -240,25 +240,6 @@ Layout layout(AppState& s) {
   return L;
 }
 
-// The same mapping as render/scene.cpp's input view (pixel scale 1), so tooltips sit on the drawn points.
-ImVec2 inputView(const AppState& s, const Snapshot& snap, const ViewSlot& v, float ix, float iy) {
-  const bool grid =
-      snap.grid_w > 0 && snap.grid_h > 0 && snap.grid_class.size() == (size_t)snap.grid_w * snap.grid_h;
-  float x0 = snap.grid_x0, x1 = snap.grid_x1, y0 = snap.grid_y0, y1 = snap.grid_y1;
-  if (!grid || !(x1 > x0) || !(y1 > y0)) {
-    x0 = y0 = -1, x1 = y1 = 1;
-    for (size_t i = 0; i + 1 < snap.inputs.size(); i += 2) {
-      x0 = std::min(x0, snap.inputs[i]), x1 = std::max(x1, snap.inputs[i]);
-      y0 = std::min(y0, snap.inputs[i + 1]), y1 = std::max(y1, snap.inputs[i + 1]);
-    }
-  }
-  const float u = s.ui_scale, top = 60 * u, pad = 24 * u, right = 60 * u;
-  const float aw = v.w - pad - right, ah = v.h - top - pad;
-  const float k = std::min(aw / (x1 - x0), ah / (y1 - y0));
-  const float cx = pad + 0.5f * aw - k * 0.5f * (x0 + x1), cy = top + 0.5f * ah + k * 0.5f * (y0 + y1);
-  return ImVec2(v.x + cx + k * ix, v.y + cy - k * iy);
-}
-
 void drawViewPlaceholder(const AppState& s, const ViewSlot& v, const Snapshot* snap, bool have_renderer) {
   ImDrawList* dl = ImGui::GetBackgroundDrawList();
   const ImVec2 a(v.x, v.y), b(v.x + v.w, v.y + v.h);
@@ -281,25 +262,28 @@ void drawViewPlaceholder(const AppState& s, const ViewSlot& v, const Snapshot* s
   }
   if (have_renderer) return;
   // No GL renderer (it failed to start): draw the points with ImGui so the app still shows the geometry.
-  const float R = (0.5f * std::min(v.w, v.h) - 24) / 1.32f;
-  const ImVec2 c(v.x + v.w / 2, v.y + v.h / 2 + 10);
-  if (v.kind != ViewKind::Input) dl->AddCircle(c, R, IM_COL32(120, 120, 130, 255), 128);
-  const int n = (int)snap->labels.size();
-  for (int i = 0; i < n; ++i) {
-    float px, py;
-    if (!projectPoint(s, v, *snap, i, px, py)) continue;
-    dl->AddRectFilled(ImVec2(px - 1.5f, py - 1.5f), ImVec2(px + 1.5f, py + 1.5f),
-                      seriesColor(snap->labels[i]));
-  }
-  if (v.kind != ViewKind::Input)
+  const ViewProjection P = viewProjection(s, v, *snap);
+  if (v.kind != ViewKind::Input && (snap->dim == 2 || snap->dim == 3)) {
+    const float o[3] = {0, 0, 0};
+    const ImVec2 c = P.toScreen(o);
+    const float R = std::sqrt(P.m[0] * P.m[0] + P.m[4] * P.m[4] + P.m[8] * P.m[8]) / P.sx;
+    dl->AddCircle(c, R, IM_COL32(120, 120, 130, 255), 128);
     for (int k = 0; k < snap->K; ++k) {
       const double* w = &snap->weights[(size_t)k * snap->dim];
       double nw = 0;
       for (int j = 0; j < snap->dim; ++j) nw += w[j] * w[j];
       nw = std::sqrt(std::max(nw, 1e-12));
-      dl->AddLine(c, ImVec2(c.x + R * (float)(w[0] / nw), c.y - R * (float)(w[1] / nw)), seriesColor(k),
-                  2.5f);
+      const float tip[3] = {float(w[0] / nw), float(w[1] / nw), snap->dim == 3 ? float(w[2] / nw) : 0.0f};
+      dl->AddLine(c, P.toScreen(tip), seriesColor(k), 2.5f);
     }
+  }
+  const int n = (int)snap->labels.size();
+  for (int i = 0; i < n; ++i) {
+    float px, py;
+    if (!P.project(i, px, py)) continue;
+    dl->AddRectFilled(ImVec2(px - 1.5f, py - 1.5f), ImVec2(px + 1.5f, py + 1.5f),
+                      seriesColor(snap->labels[i]));
+  }
 }
 
 void hoverTooltip(AppState& s) {
@@ -323,9 +307,10 @@ void hoverTooltip(AppState& s) {
     int best = -1;
     float bd = 64;  // within 8 px
     const int n = (int)snap->labels.size();
+    const ViewProjection P = viewProjection(s, v, *snap);
     for (int i = 0; i < n; ++i) {
       float px, py;
-      if (!projectPoint(s, v, *snap, i, px, py)) continue;
+      if (!P.project(i, px, py)) continue;
       const float d = (px - mx) * (px - mx) + (py - my) * (py - my);
       if (d < bd) bd = d, best = i;
     }
@@ -671,41 +656,54 @@ void initApp(AppState& s, Session& sess, const Config& config, const std::string
   startWorker(s, sess, 0);
 }
 
-bool projectPoint(const AppState& s, const ViewSlot& v, const Snapshot& snap, int i, float& px, float& py) {
-  if (v.kind == ViewKind::Input) {
-    if ((size_t)(i + 1) * 2 > snap.inputs.size()) return false;
-    const ImVec2 p = inputView(s, snap, v, snap.inputs[2 * i], snap.inputs[2 * i + 1]);
-    px = p.x, py = p.y;
-    return true;
+ViewImage viewImage(const AppState& s, const ViewSlot& v) {
+  const ImVec2 fb = ImGui::GetIO().DisplayFramebufferScale;
+  ViewImage im;
+  im.sx = fb.x > 0 ? fb.x : 1;
+  im.sy = fb.y > 0 ? fb.y : 1;
+  im.w = (int)std::lround(v.w * im.sx);
+  im.h = (int)std::lround(v.h * im.sy);
+  im.scale = im.sx * s.ui_scale;  // legends and lines grow with the projector UI scale
+  return im;
+}
+
+ViewProjection viewProjection(const AppState& s, const ViewSlot& v, const Snapshot& snap) {
+  const ViewImage im = viewImage(s, v);
+  ViewOptions vo = s.run[v.run].view;
+  vo.kind = v.kind;
+  ViewProjection P;
+  P.snap = &snap;
+  P.input = v.kind == ViewKind::Input;
+  P.x0 = v.x, P.y0 = v.y, P.sx = im.sx, P.sy = im.sy;
+  viewMatrix(snap, vo, im.w, im.h, im.scale, P.m);
+  return P;
+}
+
+ImVec2 ViewProjection::toScreen(const float p[3], bool* behind) const {
+  const float x = m[0] * p[0] + m[4] * p[1] + m[8] * p[2] + m[12];
+  const float y = m[1] * p[0] + m[5] * p[1] + m[9] * p[2] + m[13];
+  if (behind) *behind = m[2] * p[0] + m[6] * p[1] + m[10] * p[2] > 0;  // depth grows away from the viewer
+  return ImVec2(x0 + x / sx, y0 + y / sy);
+}
+
+bool ViewProjection::project(int i, float& px, float& py) const {
+  float p[3] = {0, 0, 0};
+  if (input) {
+    if ((size_t)(i + 1) * 2 > snap->inputs.size()) return false;
+    p[0] = snap->inputs[2 * i], p[1] = snap->inputs[2 * i + 1];
+  } else {
+    const int d = snap->dim;
+    if ((d != 2 && d != 3) || (size_t)(i + 1) * d > snap->embeddings.size()) return false;
+    const float* h = &snap->embeddings[(size_t)i * d];
+    float n = 0;
+    for (int j = 0; j < d; ++j) n += h[j] * h[j];
+    n = std::sqrt(std::max(n, 1e-24f));
+    for (int j = 0; j < d; ++j) p[j] = h[j] / n;  // the views draw the projections on the circle or sphere
   }
-  const int d = snap.dim;
-  if ((size_t)(i + 1) * d > snap.embeddings.size()) return false;
-  const float* h = &snap.embeddings[(size_t)i * d];
-  float n = 0;
-  for (int j = 0; j < d; ++j) n += h[j] * h[j];
-  n = std::sqrt(std::max(n, 1e-24f));
-  if (d == 2) {
-    // render/scene.cpp's circle view at pixel scale 1: unit circle inside the view with room for labels.
-    const float u = s.ui_scale;  // the views' text and margins scale with the UI (gui_main passes it)
-    const float k = (0.5f * std::min(v.w, v.h) - 24 * u) / 1.32f;
-    px = v.x + v.w * 0.5f + k * h[0] / n;
-    py = v.y + v.h * 0.5f + 10 * u - k * h[1] / n;
-    return true;
-  }
-  // render/scene.cpp's sphere camera (orthographic); points on the far hemisphere are not hoverable.
-  const ViewOptions& vo = s.run[v.run].view;
-  float R[9];
-  sphereRotation(vo.yaw, vo.pitch, R);
-  const float p[3] = {h[0] / n, h[1] / n, h[2] / n};
-  const float x = R[0] * p[0] + R[1] * p[1] + R[2] * p[2];
-  const float y = R[3] * p[0] + R[4] * p[1] + R[5] * p[2];
-  const float w = R[6] * p[0] + R[7] * p[1] + R[8] * p[2];
-  if (w < 0) return false;
-  const float u = s.ui_scale;
-  const float rp = std::max(8.0f, (0.5f * std::min(v.w, v.h) - 40 * u) / 1.38f * vo.zoom);
-  px = v.x + v.w * 0.5f + rp * x;
-  py = v.y + v.h * 0.5f + 12 * u - rp * y;
-  return true;
+  bool behind = false;
+  const ImVec2 q = toScreen(p, &behind);
+  px = q.x, py = q.y;
+  return !behind;
 }
 
 void frame(AppState& s, Session& sess) {

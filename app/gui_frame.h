@@ -3,6 +3,8 @@
 // needs no window: tests create an ImGui context, set io.DisplaySize and tick it N times, with or without
 // workers. The GL side (drawing the views into the framebuffer under the UI) is in gui_main.cpp.
 #pragma once
+#include <imgui.h>
+
 #include <memory>
 #include <string>
 
@@ -59,7 +61,26 @@ std::string screenshotPath(const AppState& s, const std::string& suffix, const s
 // Finds the asset directory: MS_ASSET_DIR if it holds presets, else ../assets next to the executable.
 std::string findAssetDir(const std::string& exe_path);
 
-// Point under the mouse (screen position of point i of a view), shared by the tooltip and the placeholder.
-bool projectPoint(const AppState& s, const ViewSlot& v, const Snapshot& snap, int i, float& px, float& py);
+// A view's image as the view thread draws it: its size in framebuffer pixels, the pixel scale of its lines
+// and text, and framebuffer pixels per ImGui unit.
+struct ViewImage {
+  int w = 0, h = 0;
+  float scale = 1, sx = 1, sy = 1;
+};
+ViewImage viewImage(const AppState& s, const ViewSlot& v);
+
+// Where a view draws model space, in ImGui coordinates: the renderer's own layout (render/scene.h
+// viewMatrix), so that the hover tooltip and the placeholder view sit on the drawn points.
+struct ViewProjection {
+  const Snapshot* snap = nullptr;
+  bool input = false;  // input view: points are the 2-D inputs; else the normalised embeddings
+  float m[16] = {};    // model -> image pixels
+  float x0 = 0, y0 = 0, sx = 1, sy = 1;
+  // Screen position of model point p; *behind: on the far side of the sphere.
+  ImVec2 toScreen(const float p[3], bool* behind = nullptr) const;
+  // Point i of the snapshot; false when there is none or it is hidden behind the sphere.
+  bool project(int i, float& px, float& py) const;
+};
+ViewProjection viewProjection(const AppState& s, const ViewSlot& v, const Snapshot& snap);
 
 }  // namespace ms

@@ -325,8 +325,6 @@ int cmdGui(int argc, char** argv) {
     glViewport(0, 0, fbw, fbh);
     glClearColor(kPanelBackground[0], kPanelBackground[1], kPanelBackground[2], 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
-    const float sx = io.DisplaySize.x > 0 ? fbw / io.DisplaySize.x : 1;
-    const float sy = io.DisplaySize.y > 0 ? fbh / io.DisplaySize.y : 1;
     points = 0;
     // The view thread draws; this frame hands it the views wanted now and blits the newest finished images.
     for (int i = 0; i < ViewThread::kSlots && sess.views; ++i) {
@@ -337,11 +335,10 @@ int cmdGui(int argc, char** argv) {
         job.snap = v.kind == ViewKind::Input && r.input_snapshot ? r.input_snapshot : r.snapshot;
         job.view = r.view;
         job.view.kind = v.kind;
-        job.w = (int)std::lround(v.w * sx);
-        job.h = (int)std::lround(v.h * sy);
-        job.scale = sx * s.ui_scale;  // legends and lines grow with the projector UI scale
+        const ViewImage im = viewImage(s, v);  // the size and scale hover tooltips assume (gui_frame.h)
+        job.w = im.w, job.h = im.h, job.scale = im.scale;
         if (job.snap && v.kind != ViewKind::Input) points += job.snap->labels.size();
-        const int x = (int)std::lround(v.x * sx), y = fbh - (int)std::lround(v.y * sy) - job.h;
+        const int x = (int)std::lround(v.x * im.sx), y = fbh - (int)std::lround(v.y * im.sy) - job.h;
         sess.views->blit(i, x, y, job.w, job.h);
       }
       sess.views->request(i, job);

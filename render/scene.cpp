@@ -320,6 +320,90 @@ void declutter(Scene& sc, size_t first) {
   sc.texts = std::move(kept);
 }
 
+// ------------------------------------------------------------------ layouts
+// Where each view puts model space in the image: buildScene draws with it, and viewMatrix gives it to the
+// app (hover tooltips), so both always agree.
+struct CircleLayout {
+  Map2 m;
+  double raw_scale = 1, extent = 1.32;
+  float lemma_h = 0;
+};
+
+CircleLayout circleLayout(const Scene& sc, const Snapshot& s, bool raw_view) {
+  const ViewOptions& v = sc.view;
+  const float u = sc.ui;
+  CircleLayout L;
+  // Raw features are shown at raw_scale so that the cloud's 98th percentile sits inside radius ~1.9 (circle
+  // view) or fills the view (raw view); the weights at true norm share that scale.
+  if (raw_view || v.show_raw) {
+    const double p98 = normPercentile(s.embeddings, s.dim, 0.98);  // a pass over all points: only here
+    if (raw_view) {
+      L.extent = std::max(1.2, 1.08 * p98);
+    } else {
+      L.raw_scale = p98 > 1.9 ? 1.9 / p98 : 1.0;
+      L.extent = std::max(1.32, 1.08 * p98 * L.raw_scale);
+    }
+  }
+  // Room at the bottom for the lemma rows when annotations are on.
+  L.lemma_h = v.show_annotations
+                  ? static_cast<float>(std::min<size_t>(s.metrics.lemma.size(), 4)) * 13 * 1.4f * u
+                  : 0.0f;
+  L.m.cx = sc.width * 0.5f;
+  L.m.cy = (sc.height - L.lemma_h) * 0.5f + 10 * u;
+  L.m.k = static_cast<float>((0.5 * std::min<float>(sc.width, sc.height - L.lemma_h) - 24 * u) / L.extent);
+  return L;
+}
+
+// The sphere's orthographic orbit camera: centre, radius, rotation and the model -> pixel matrix.
+void sphereLayout(Scene& sc) {
+  const float u = sc.ui;
+  sc.sphere = true;
+  sc.depth = true;
+  sphereRotation(sc.view.yaw, sc.view.pitch, sc.rot);
+  sc.sphere_cx = sc.width * 0.5f;
+  sc.sphere_cy = sc.height * 0.5f + 12 * u;
+  sc.sphere_r = std::max(8.0f, (0.5f * std::min(sc.width, sc.height) - 40 * u) / 1.38f * sc.view.zoom);
+  // Orthographic: px = c + rp (right.p, -up.p); NDC depth = -(toward.p)/4 (the raw cloud stays inside +-4).
+  const float* R = sc.rot;
+  float* M = sc.model_to_px;
+  std::fill(M, M + 16, 0.0f);
+  for (int c = 0; c < 3; ++c) {
+    M[c * 4 + 0] = sc.sphere_r * R[0 + c];
+    M[c * 4 + 1] = -sc.sphere_r * R[3 + c];
+    M[c * 4 + 2] = -R[6 + c] / 4;
+  }
+  M[12] = sc.sphere_cx, M[13] = sc.sphere_cy, M[14] = -0.004f,
+  M[15] = 1;  // points just in front of the surface
+}
+
+// The input plane: the class map's extent (or the inputs' bounding box), fitted under the caption.
+struct InputLayout {
+  Map2 m;
+  float x0 = -1, x1 = 1, y0 = -1, y1 = 1;
+  bool have_grid = false;
+};
+
+InputLayout inputLayout(const Scene& sc, const Snapshot& s) {
+  const float u = sc.ui;
+  InputLayout L;
+  L.have_grid =
+      s.grid_w > 0 && s.grid_h > 0 && s.grid_class.size() == static_cast<size_t>(s.grid_w) * s.grid_h;
+  L.x0 = s.grid_x0, L.x1 = s.grid_x1, L.y0 = s.grid_y0, L.y1 = s.grid_y1;
+  if (!L.have_grid || !(L.x1 > L.x0) || !(L.y1 > L.y0)) {
+    L.x0 = L.y0 = -1, L.x1 = L.y1 = 1;
+    for (size_t i = 0; i + 1 < s.inputs.size(); i += 2) {
+      L.x0 = std::min(L.x0, s.inputs[i]), L.x1 = std::max(L.x1, s.inputs[i]);
+      L.y0 = std::min(L.y0, s.inputs[i + 1]), L.y1 = std::max(L.y1, s.inputs[i + 1]);
+    }
+  }
+  const float top = 60 * u, pad = 24 * u, right = 60 * u;
+  const float avail_w = sc.width - pad - right, avail_h = sc.height - top - pad;
+  L.m.k = std::min(avail_w / (L.x1 - L.x0), avail_h / (L.y1 - L.y0));
+  L.m.cx = pad + 0.5f * avail_w - L.m.k * 0.5f * (L.x0 + L.x1);
+  L.m.cy = top + 0.5f * avail_h + L.m.k * 0.5f * (L.y0 + L.y1);
+  return L;
+}
+
 void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
   const ViewOptions& v = sc.view;
   const ThemeColours& th = sc.theme;
@@ -327,28 +411,12 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
   const DecisionRule& r = sc.rule;
   const bool show_raw = raw_view || v.show_raw;
 
-  // Raw features are shown at raw_scale so that the cloud's 98th percentile sits inside radius ~1.9 (circle
-  // view) or fills the view (raw view); the weights at true norm share that scale.
-  const double p98 = normPercentile(s.embeddings, s.dim, 0.98);
+  const CircleLayout lay = circleLayout(sc, s, raw_view);
+  const Map2& m = lay.m;
+  const double raw_scale = lay.raw_scale, extent = lay.extent;
+  const float lemma_h = lay.lemma_h;
   double wmax = 0;
   for (double w : r.wnorm) wmax = std::max(wmax, w);
-  double raw_scale = 1, extent = 1.32;
-  if (raw_view) {
-    extent = std::max(1.2, 1.08 * p98);
-    raw_scale = 1;
-  } else if (show_raw) {
-    const double big = p98;
-    raw_scale = big > 1.9 ? 1.9 / big : 1.0;
-    extent = std::max(1.32, 1.08 * big * raw_scale);
-  }
-  // Room at the bottom for the lemma rows when annotations are on.
-  const float lemma_h = v.show_annotations
-                            ? static_cast<float>(std::min<size_t>(s.metrics.lemma.size(), 4)) * 13 * 1.4f * u
-                            : 0.0f;
-  Map2 m;
-  m.cx = sc.width * 0.5f;
-  m.cy = (sc.height - lemma_h) * 0.5f + 10 * u;
-  m.k = static_cast<float>((0.5 * std::min<float>(sc.width, sc.height - lemma_h) - 24 * u) / extent);
   // Annotation radii are fractions of the unit circle, or of the view in the raw view.
   const double ar = raw_view ? 0.75 * extent : 1.0;
   set2dMatrix(sc, m);
@@ -506,22 +574,10 @@ void buildInput(Scene& sc, const Snapshot& s) {
   const ViewOptions& v = sc.view;
   const ThemeColours& th = sc.theme;
   const float u = sc.ui;
-  const bool have_grid =
-      s.grid_w > 0 && s.grid_h > 0 && s.grid_class.size() == static_cast<size_t>(s.grid_w) * s.grid_h;
-  float x0 = s.grid_x0, x1 = s.grid_x1, y0 = s.grid_y0, y1 = s.grid_y1;
-  if (!have_grid || !(x1 > x0) || !(y1 > y0)) {
-    x0 = y0 = -1, x1 = y1 = 1;
-    for (size_t i = 0; i + 1 < s.inputs.size(); i += 2) {
-      x0 = std::min(x0, s.inputs[i]), x1 = std::max(x1, s.inputs[i]);
-      y0 = std::min(y0, s.inputs[i + 1]), y1 = std::max(y1, s.inputs[i + 1]);
-    }
-  }
-  const float top = 60 * u, pad = 24 * u, right = 60 * u;
-  const float avail_w = sc.width - pad - right, avail_h = sc.height - top - pad;
-  Map2 m;
-  m.k = std::min(avail_w / (x1 - x0), avail_h / (y1 - y0));
-  m.cx = pad + 0.5f * avail_w - m.k * 0.5f * (x0 + x1);
-  m.cy = top + 0.5f * avail_h + m.k * 0.5f * (y0 + y1);
+  const InputLayout lay = inputLayout(sc, s);
+  const Map2& m = lay.m;
+  const bool have_grid = lay.have_grid;
+  const float x0 = lay.x0, x1 = lay.x1, y0 = lay.y0, y1 = lay.y1;
   set2dMatrix(sc, m);
   if (have_grid && v.show_regions) {
     Shape img;
@@ -579,15 +635,9 @@ void buildSphere(Scene& sc, const Snapshot& s) {
   const ThemeColours& th = sc.theme;
   const float u = sc.ui;
   const DecisionRule& r = sc.rule;
-  sc.sphere = true;
-  sc.depth = true;
-  sphereRotation(v.yaw, v.pitch, sc.rot);
-  sc.sphere_cx = sc.width * 0.5f;
-  sc.sphere_cy = sc.height * 0.5f + 12 * u;
-  sc.sphere_r = std::max(8.0f, (0.5f * std::min(sc.width, sc.height) - 40 * u) / 1.38f * v.zoom);
+  sphereLayout(sc);
   const float* R = sc.rot;
   const float cx = sc.sphere_cx, cy = sc.sphere_cy, rp = sc.sphere_r;
-  // Orthographic: px = c + rp (right.p, -up.p); NDC depth = -(toward.p)/4 (the raw cloud stays inside +-4).
   auto project = [&](const double p[3], float* z) {
     const double x = R[0] * p[0] + R[1] * p[1] + R[2] * p[2];
     const double y = R[3] * p[0] + R[4] * p[1] + R[5] * p[2];
@@ -595,14 +645,6 @@ void buildSphere(Scene& sc, const Snapshot& s) {
     if (z) *z = static_cast<float>(-w / 4);
     return P2{cx + rp * static_cast<float>(x), cy - rp * static_cast<float>(y)};
   };
-  float* M = sc.model_to_px;
-  std::fill(M, M + 16, 0.0f);
-  for (int c = 0; c < 3; ++c) {
-    M[c * 4 + 0] = rp * R[0 + c];
-    M[c * 4 + 1] = -rp * R[3 + c];
-    M[c * 4 + 2] = -R[6 + c] / 4;
-  }
-  M[12] = cx, M[13] = cy, M[14] = -0.004f, M[15] = 1;  // points sit just in front of the surface
 
   const float pr = 0.5f * v.point_size * u;
   if (v.show_points) {
@@ -682,15 +724,46 @@ Rgba backgroundColour(Theme t, Background b) {
   return themeColours(t).background;
 }
 
-Scene buildScene(const Snapshot& s, const ViewOptions& view, int width, int height, float pixel_scale,
-                 const Rgba& background, const DecisionRule* rule) {
+namespace {
+// A scene's size, view and design-pixel scale: what every layout depends on.
+Scene sceneFrame(const Snapshot& s, const ViewOptions& view, int width, int height, float pixel_scale) {
   Scene sc;
   sc.width = width;
   sc.height = height;
   sc.view = view;
   sc.view.kind = effectiveView(s, view.kind);
+  if ((sc.view.kind == ViewKind::Circle || sc.view.kind == ViewKind::Raw) && s.dim == 3)
+    sc.view.show_raw = true;  // d = 3 has no flat view: the sphere with the raw cloud
   const float logical = std::min(width, height) / std::max(0.01f, pixel_scale);
   sc.ui = pixel_scale * std::clamp(logical / 700.0f, 0.9f, 2.5f);
+  return sc;
+}
+}  // namespace
+
+void viewMatrix(const Snapshot& s, const ViewOptions& view, int width, int height, float pixel_scale,
+                float m[16]) {
+  Scene sc = sceneFrame(s, view, width, height, pixel_scale);
+  switch (sc.view.kind) {
+    case ViewKind::Circle:
+    case ViewKind::Raw:
+      if (s.dim == 2)
+        set2dMatrix(sc, circleLayout(sc, s, sc.view.kind == ViewKind::Raw).m);
+      else if (s.dim == 3)
+        sphereLayout(sc);
+      break;
+    case ViewKind::Sphere:
+      sphereLayout(sc);
+      break;
+    case ViewKind::Input:
+      set2dMatrix(sc, inputLayout(sc, s).m);
+      break;
+  }
+  std::copy(sc.model_to_px, sc.model_to_px + 16, m);
+}
+
+Scene buildScene(const Snapshot& s, const ViewOptions& view, int width, int height, float pixel_scale,
+                 const Rgba& background, const DecisionRule* rule) {
+  Scene sc = sceneFrame(s, view, width, height, pixel_scale);
   sc.background = background;
   sc.theme = themeColours(view.theme);
   sc.rule = rule ? *rule : makeDecisionRule(s);
@@ -700,10 +773,9 @@ Scene buildScene(const Snapshot& s, const ViewOptions& view, int width, int heig
     case ViewKind::Raw:
       if (s.dim == 2)
         buildCircle(sc, s, sc.view.kind == ViewKind::Raw);
-      else if (s.dim == 3) {
-        sc.view.show_raw = true;
+      else if (s.dim == 3)
         buildSphere(sc, s);
-      } else {
+      else {
         sc.texts.push_back(
             {width * 0.5f, height * 0.5f,
              "d = " + std::to_string(s.dim) + ": no geometric view (use --dim 2 or 3, or the input view)",

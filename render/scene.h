@@ -74,6 +74,10 @@ struct Scene {
 // every point finds the median norm); null: made here.
 Scene buildScene(const Snapshot& s, const ViewOptions& view, int width, int height, float pixel_scale,
                  const Rgba& background, const DecisionRule* rule = nullptr);
+// The model -> image-pixel matrix of that view (Scene::model_to_px) without building its geometry: the app
+// places hover tooltips with it, so that they sit on the drawn points whatever the layout does.
+void viewMatrix(const Snapshot& s, const ViewOptions& view, int width, int height, float pixel_scale,
+                float m[16]);
 // The view to use when the options ask for one the snapshot cannot show (sphere for d = 2 and so on).
 ViewKind effectiveView(const Snapshot& s, ViewKind asked);
 // Background colour for an export option (transparent: alpha 0).

@@ -316,7 +316,7 @@ TEST_F(Gui, HoverShowsClassAndAngleToEachWeight) {
   tick();
   const ViewSlot v = s.views[0];
   float px = 0, py = 0;
-  ASSERT_TRUE(projectPoint(s, v, *s.run[0].snapshot, 1, px, py));
+  ASSERT_TRUE(viewProjection(s, v, *s.run[0].snapshot).project(1, px, py));
   EXPECT_NEAR(px, v.x + v.w / 2, 1);  // (0,2) is straight up
   EXPECT_LT(py, v.y + v.h / 2);
   ImGui::GetIO().MousePos = ImVec2(px + 2, py + 1);

@@ -3,6 +3,8 @@
 // report their errors to the caller. The "UI" context here is a second headless context on the test thread.
 #include "app/view_thread.h"
 
+#include <imgui.h>
+
 #include <epoxy/gl.h>
 #include <gtest/gtest.h>
 
@@ -12,7 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include "app/gui_frame.h"
 #include "render/headless.h"
+#include "render/palette.h"
 #include "sim/errors.h"
 #include "tests/gl_target.h"
 
@@ -108,6 +112,70 @@ TEST(ViewThread, ExportRunsOnTheThreadAndReportsErrors) {
   EXPECT_THROW(t.exportPng(snapshotAt(0), v, ex, "/nonexistent-dir/x.png"), UserError);
   ex.scale = 100;
   EXPECT_THROW(t.exportPng(snapshotAt(0), v, ex, path), UserError);
+}
+
+// The app finds the point under the mouse with viewProjection; it must land on the pixel where the renderer
+// drew that point, for the circle and the sphere, at a projector UI scale (which changes the layout's
+// margins).
+TEST(ViewThread, HoverProjectionLandsOnTheDrawnPoints) {
+  HeadlessContext ui;
+  ImGui::CreateContext();
+  ImGui::GetIO().DisplaySize = ImVec2(1280, 800);
+  AppState s;
+  s.ui_scale = 1.5f;
+  const int K = 4;
+  for (int dim : {2, 3}) {
+    auto snap = std::make_shared<Snapshot>();
+    snap->dim = dim;
+    snap->K = K;
+    snap->loss = "normface";
+    const double deg[K] = {10, 100, 200, 300};
+    for (int k = 0; k < K; ++k) {
+      const double a = deg[k] * 3.14159265358979 / 180;
+      const double c = std::cos(a), sn = std::sin(a);
+      // d = 3: directions tilted towards the default camera so that all four face the viewer.
+      const std::vector<double> w =
+          dim == 2 ? std::vector<double>{c, sn} : std::vector<double>{c + 1.2, sn + 0.8, 0.6};
+      snap->weights.insert(snap->weights.end(), w.begin(), w.end());
+      for (double x : w) snap->embeddings.push_back(float(2 * x));
+      snap->labels.push_back(k);
+      snap->is_test.push_back(0);
+    }
+    s.run[0].snapshot = snap;
+    s.run[0].view = ViewOptions();
+    ViewOptions& vo = s.run[0].view;
+    vo.show_regions = vo.show_boundaries = vo.show_margins = vo.show_weights = vo.show_legend = false;
+    vo.point_size = 14;
+    // Layout changers: room for the lemma rows under the circle, and the raw cloud's extent.
+    vo.show_annotations = true;
+    vo.show_raw = dim == 2;
+    snap->metrics.lemma.resize(4);
+    const ViewSlot v{0, dim == 2 ? ViewKind::Circle : ViewKind::Sphere, 0, 0, 560, 760};
+    const ViewImage im = viewImage(s, v);
+    ViewOptions drawn = vo;
+    drawn.kind = v.kind;
+    drawn.lighting = false;
+    s.run[0].view.lighting = false;
+    GlTarget out(im.w, im.h);
+    Renderer r;
+    r.setSnapshot(snap);
+    out.bind();
+    r.draw(drawn, 0, 0, im.w, im.h, im.scale);
+    const std::vector<uint8_t> px = out.read();
+    const ViewProjection P = viewProjection(s, v, *snap);
+    for (int i = 0; i < K; ++i) {
+      float x = 0, y = 0;
+      ASSERT_TRUE(P.project(i, x, y)) << "d = " << dim << ", point " << i;
+      const int ix = int(std::floor(x)), iy = im.h - 1 - int(std::floor(y));  // GL rows go up
+      ASSERT_TRUE(ix >= 0 && ix < im.w && iy >= 0 && iy < im.h);
+      const uint8_t* q = &px[(size_t(iy) * im.w + ix) * 4];
+      const Rgba want = classColour(i, K);
+      const double d = 255 * std::max({std::fabs(q[0] / 255.0 - want.r), std::fabs(q[1] / 255.0 - want.g),
+                                       std::fabs(q[2] / 255.0 - want.b)});
+      EXPECT_LT(d, 12.0) << "d = " << dim << ": point " << i << " is not drawn where the tooltip looks";
+    }
+  }
+  ImGui::DestroyContext();
 }
 
 }  // namespace
