@@ -114,7 +114,7 @@ void BM_EigenGemmReferenceWide(benchmark::State& state) {
   const Eigen::Index n = state.range(0);
   Eigen::MatrixXd A = Eigen::MatrixXd::Random(n, n), B = Eigen::MatrixXd::Random(n, n), C(n, n);
   for (auto _ : state) {
-    (lv == ms::SimdLevel::Avx512 ? ms::avx512::gemmRaw : ms::avx2::gemmRaw)(A.data(), B.data(), C.data(), n);
+    ms::simdKernels(lv).gemm(A.data(), B.data(), C.data(), n);
     benchmark::DoNotOptimize(C.data());
   }
   report(state, 2.0 * double(n) * double(n) * double(n));

@@ -110,8 +110,7 @@ void mlpForward(const MlpLayout& L, const double* params, const RowMat& X, MlpCa
   cache.a.resize(nl);
   if (L.simd != SimdLevel::Generic) {
     wideLayout(L, n, cache);
-    (L.simd == SimdLevel::Avx512 ? avx512::mlpForwardRaw : avx2::mlpForwardRaw)(raw(L), params, X.data(), n,
-                                                                                cache.ptrs.data());
+    simdKernels(L.simd).mlpForward(raw(L), params, X.data(), n, cache.ptrs.data());
     H = Eigen::Map<const Mat>(cache.ptrs[nl - 1], n, L.widths[nl]);
     return;
   }
@@ -139,9 +138,8 @@ void mlpBackward(const MlpLayout& L, const double* params, const RowMat& X, MlpC
                  double* grads) {
   const int nl = L.layers();
   if (L.simd != SimdLevel::Generic) {
-    (L.simd == SimdLevel::Avx512 ? avx512::mlpBackwardRaw : avx2::mlpBackwardRaw)(
-        raw(L), params, X.data(), X.rows(), cache.ptrs.data(), dH.data(), grads, cache.ptrs[nl],
-        cache.ptrs[nl + 1]);
+    simdKernels(L.simd).mlpBackward(raw(L), params, X.data(), X.rows(), cache.ptrs.data(), dH.data(), grads,
+                                    cache.ptrs[nl], cache.ptrs[nl + 1]);
     return;
   }
   cache.dZ = dH;  // (n,d): the last layer is linear

@@ -46,27 +46,13 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #define Eigen Eigen_ms_avx512
 #define MS_SIMD_NS avx512
+#define MS_SIMD_TABLE avx512Kernels
 #include "sim/network_kernels.h"
 #else
 #include "sim/network_simd.h"
 namespace ms {
-namespace avx512 {
-void mlpForwardRaw(const MlpRaw&, const double*, const double*, long, double* const*) {
-  std::abort();
+const SimdKernels* avx512Kernels() {
+  return nullptr;
 }
-void mlpBackwardRaw(const MlpRaw&, const double*, const double*, long, double* const*, const double*, double*,
-                    double*, double*) {
-  std::abort();
-}
-void gemmRaw(const double*, const double*, double*, long) {
-  std::abort();
-}
-void adamRaw(double*, const double*, double*, double*, long, double, double, double, double, double) {
-  std::abort();
-}
-void sgdRaw(double*, const double*, double*, long, double, double, bool) {
-  std::abort();
-}
-}  // namespace avx512
 }  // namespace ms
 #endif

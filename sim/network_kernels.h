@@ -1,5 +1,6 @@
 // The MLP kernels of network_avx2.cpp and network_avx512.cpp (see network_simd.h). Included once by each,
-// after the target pragma and the renaming of Eigen's namespace; MS_SIMD_NS names the namespace.
+// after the target pragma and the renaming of Eigen's namespace; MS_SIMD_NS names the namespace and
+// MS_SIMD_TABLE the function returning the file's SimdKernels.
 // The same llm.c-style pair as network.cpp: forward caches activations, backward accumulates.
 #include <Eigen/Dense>
 
@@ -89,4 +90,11 @@ void sgdRaw(double* p, const double* g, double* m, long n, double lr, double mom
 }
 
 }  // namespace MS_SIMD_NS
+
+const SimdKernels* MS_SIMD_TABLE() {
+  static const SimdKernels k{MS_SIMD_NS::mlpForwardRaw, MS_SIMD_NS::mlpBackwardRaw, MS_SIMD_NS::gemmRaw,
+                             MS_SIMD_NS::adamRaw, MS_SIMD_NS::sgdRaw};
+  return &k;
+}
+
 }  // namespace ms

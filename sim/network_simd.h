@@ -26,31 +26,27 @@ struct MlpRaw {
   bool relu = true;             // else tanh
 };
 
+// One instruction set's build of the kernels (network_kernels.h).
 // forward: X (n,P) row-major; acts[l] (n,widths[l+1]) column-major, the last one is H.
 // backward: accumulates into grads; dZ and dA are scratch of n * max(widths) each.
-namespace avx2 {
-void mlpForwardRaw(const MlpRaw& L, const double* params, const double* X, long n, double* const* acts);
-void mlpBackwardRaw(const MlpRaw& L, const double* params, const double* X, long n, double* const* acts,
-                    const double* dH, double* grads, double* dZ, double* dA);
-// C (n,n) = A (n,n) B (n,n), column-major: Eigen's own product at this width (the benchmark's reference).
-void gemmRaw(const double* A, const double* B, double* C, long n);
-// Element-wise optimiser updates of n parameters (see optim.cpp; exact IEEE operations only, so the
-// results are bit-identical to the baseline loop's).
-void adamRaw(double* p, const double* g, double* m, double* v, long n, double step, double b1, double b2,
-             double bc2, double eps);
-void sgdRaw(double* p, const double* g, double* m, long n, double lr, double momentum, bool nesterov);
-}  // namespace avx2
-namespace avx512 {
-void mlpForwardRaw(const MlpRaw& L, const double* params, const double* X, long n, double* const* acts);
-void mlpBackwardRaw(const MlpRaw& L, const double* params, const double* X, long n, double* const* acts,
-                    const double* dH, double* grads, double* dZ, double* dA);
-// C (n,n) = A (n,n) B (n,n), column-major: Eigen's own product at this width (the benchmark's reference).
-void gemmRaw(const double* A, const double* B, double* C, long n);
-// Element-wise optimiser updates of n parameters (see optim.cpp; exact IEEE operations only, so the
-// results are bit-identical to the baseline loop's).
-void adamRaw(double* p, const double* g, double* m, double* v, long n, double step, double b1, double b2,
-             double bc2, double eps);
-void sgdRaw(double* p, const double* g, double* m, long n, double lr, double momentum, bool nesterov);
-}  // namespace avx512
+// gemm: C (n,n) = A (n,n) B (n,n), column-major: Eigen's own product at this width (the benchmark's
+// reference). adam, sgd: element-wise optimiser updates of n parameters (see optim.cpp; exact IEEE operations
+// only, so the results are bit-identical to the baseline loop's).
+struct SimdKernels {
+  void (*mlpForward)(const MlpRaw& L, const double* params, const double* X, long n, double* const* acts);
+  void (*mlpBackward)(const MlpRaw& L, const double* params, const double* X, long n, double* const* acts,
+                      const double* dH, double* grads, double* dZ, double* dA);
+  void (*gemm)(const double* A, const double* B, double* C, long n);
+  void (*adam)(double* p, const double* g, double* m, double* v, long n, double step, double b1, double b2,
+               double bc2, double eps);
+  void (*sgd)(double* p, const double* g, double* m, long n, double lr, double momentum, bool nesterov);
+};
+// Null where the build does not provide that instruction set (a compiler other than GCC).
+const SimdKernels* avx2Kernels();
+const SimdKernels* avx512Kernels();
+// The kernels of a level detectSimd() returned (not Generic).
+inline const SimdKernels& simdKernels(SimdLevel s) {
+  return *(s == SimdLevel::Avx512 ? avx512Kernels() : avx2Kernels());
+}
 
 }  // namespace ms

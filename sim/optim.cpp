@@ -61,11 +61,10 @@ double Optimizer::step(double* params, double* grads, const std::vector<ParamSeg
     const double a = lr[g.lr_group];
     if (simd_ != SimdLevel::Generic) {
       if (s_.kind == OptimKind::Sgd)
-        (simd_ == SimdLevel::Avx512 ? avx512::sgdRaw : avx2::sgdRaw)(p.data(), dp.data(), m.data(), g.size, a,
-                                                                     s_.momentum, s_.nesterov);
+        simdKernels(simd_).sgd(p.data(), dp.data(), m.data(), g.size, a, s_.momentum, s_.nesterov);
       else
-        (simd_ == SimdLevel::Avx512 ? avx512::adamRaw : avx2::adamRaw)(
-            p.data(), dp.data(), m.data(), v.data(), g.size, a / bc1, s_.beta1, s_.beta2, bc2, s_.eps);
+        simdKernels(simd_).adam(p.data(), dp.data(), m.data(), v.data(), g.size, a / bc1, s_.beta1, s_.beta2,
+                                bc2, s_.eps);
       continue;
     }
     if (s_.kind == OptimKind::Sgd) {
