@@ -73,6 +73,7 @@ struct AppState {
   bool paused = false;
   double max_steps_per_second = 0;  // 0 = unlimited
   bool dim3 = false;                // mirrors run[0].config.dim == 3; the 2-D/3-D switch
+  double theory_alpha_deg = -1;     // Theory panel's weight angle set by the user; <0: the run's smallest
 
   // Presentation
   bool show_panels = true;

@@ -164,7 +164,7 @@ int cmdEvalLoss(int argc, char** argv) {
   const Eigen::Index n = H.rows(), d = H.cols();
 
   const bool has_w = req.contains("weights") && !req["weights"].is_null();
-  if (spec.needs_weights && !has_w)
+  if (spec.traits.has_weights && !has_w)
     throw UserError("eval-loss: loss " + spec.name +
                     " needs \"weights\" (K x d; omitted only for contrastive, "
                     "triplet, tse, tpe, marginal)");
@@ -175,7 +175,17 @@ int cmdEvalLoss(int argc, char** argv) {
       throw UserError("eval-loss: \"weights\" rows have " + std::to_string(W.cols()) +
                       " entries but \"features\" rows have " + std::to_string(d) + " (allowed: the same d)");
   }
-  const Eigen::Index K = has_w ? W.rows() : 0;
+  const LossParams params = parseParams(spec, req.contains("params") ? req["params"] : json());
+  int k = 1;  // weight rows per class (sub-center ArcFace: K k rows, class-major)
+  if (!spec.traits.subcentres.empty()) {
+    validateParams(spec, params, 0);  // (no vector parameters there) k's range is checked before it divides
+    k = weightRowsPerClass(spec, params);
+    if (has_w && W.rows() % k != 0)
+      throw UserError("eval-loss: \"weights\" has " + std::to_string(W.rows()) + " rows, not a multiple of " +
+                      spec.traits.subcentres + " = " + std::to_string(k) +
+                      " (allowed: K k rows, k sub-centres per class, class 0's first)");
+  }
+  const Eigen::Index K = has_w ? W.rows() / k : 0;
 
   if (!req.contains("labels") || !req["labels"].is_array())
     throw UserError("eval-loss: \"labels\" must be a list of n integer class labels");
@@ -196,7 +206,6 @@ int cmdEvalLoss(int argc, char** argv) {
   if (!has_w) {  // metric losses: K is the number of classes the labels name
     for (int c : y) K_params = std::max(K_params, c + 1);
   }
-  const LossParams params = parseParams(spec, req.contains("params") ? req["params"] : json());
   validateParams(spec, params, K_params);
 
   LossState state;  // fresh: lambda, s and alpha from the params

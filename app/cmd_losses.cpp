@@ -1,6 +1,7 @@
-// `marginscope losses [--json]`: the loss catalogue of sim/loss_catalogue.cpp, as text for people or as JSON
-// for tools (the app's sliders read the same catalogue in-process). Every entry: name, aliases, family,
-// formula, paper, and each parameter's kind, default, range and meaning.
+// `marginscope losses [--json | --markdown]`: the loss catalogue of sim/loss_catalogue.cpp, as text for
+// people or as JSON for tools (the app's sliders read the same catalogue in-process). Every entry: name,
+// aliases, family, formula, paper, and each parameter's kind, default, range and meaning.
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -84,25 +85,87 @@ std::string describe(const ParamSpec& p) {
   }
 }
 
+// Numbers as a person writes them: whole numbers in full (1000000, not 1e+06), others to 6 digits.
+std::string plain(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.0f", v);
+    return b;
+  }
+  return num(v);
+}
+
+std::string escapePipes(const std::string& s) {
+  std::string o;
+  for (char c : s) o += c == '|' ? std::string("\\|") : std::string(1, c);
+  return o;
+}
+
+// The README's loss table: one row per loss, printed from the catalogue so that the README cannot drift.
+void printMarkdown(const std::vector<LossSpec>& cat) {
+  std::cout << "| loss (aliases) | formula (t_j: angle between H_i and W_j) | parameters: default [range] | "
+               "source |\n"
+               "|---|---|---|---|\n";
+  for (const auto& l : cat) {
+    std::string name = "`" + l.name + "`";
+    for (size_t i = 0; i < l.aliases.size(); ++i) name += (i ? ", " : " (") + l.aliases[i];
+    if (!l.aliases.empty()) name += ")";
+    std::string params;
+    for (const auto& p : l.params) {
+      std::string d = "`" + p.name + "` ";
+      switch (p.kind) {
+        case ParamKind::Real:
+          d += plain(p.def) + " [" + plain(p.lo) + ", " + plain(p.hi) + "]";
+          break;
+        case ParamKind::Integer:
+          d += plain(p.def) + " [" + plain(p.lo) + ", " + plain(p.hi) + "] int";
+          break;
+        case ParamKind::Bool:
+          d += p.def != 0 ? "true" : "false";
+          break;
+        case ParamKind::Choice: {
+          d += p.choices.at(size_t(p.def)) + " {";
+          for (size_t i = 0; i < p.choices.size(); ++i) d += (i ? "|" : "") + p.choices[i];
+          d += "}";
+          break;
+        }
+        case ParamKind::Vector:
+          d += "K values, default all " + plain(p.def);
+          break;
+      }
+      params += (params.empty() ? "" : "; ") + d;
+    }
+    if (params.empty()) params = "\u2014";
+    std::cout << "| " << name << " | " << escapePipes(l.formula) << " | " << escapePipes(params) << " | "
+              << escapePipes(l.paper) << " |\n";
+  }
+}
+
 }  // namespace
 
 int cmdLosses(int argc, char** argv) {
-  bool as_json = false;
+  bool as_json = false, as_markdown = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--json") {
       as_json = true;
+    } else if (a == "--markdown") {
+      as_markdown = true;
     } else if (a == "--help" || a == "-h") {
       std::fputs(
-          "usage: marginscope losses [--json]   the loss catalogue: names, aliases, parameters, formula, "
-          "paper\n",
+          "usage: marginscope losses [--json | --markdown]   the loss catalogue: names, aliases, parameters, "
+          "formula, paper (--markdown: the README's table)\n",
           stdout);
       return 0;
     } else {
-      throw UserError("losses: unknown argument '" + a + "' (allowed: --json, --help)");
+      throw UserError("losses: unknown argument '" + a + "' (allowed: --json, --markdown, --help)");
     }
   }
   const auto& cat = lossCatalogue();
+  if (as_markdown) {
+    printMarkdown(cat);
+    return 0;
+  }
   if (as_json) {
     json out = json::array();
     for (const auto& l : cat) {
@@ -112,8 +175,9 @@ int cmdLosses(int argc, char** argv) {
       e["family"] = familyName(l.family);
       e["formula"] = l.formula;
       e["paper"] = l.paper;
-      e["needs_weights"] = l.needs_weights;
-      e["has_margin"] = l.has_margin;
+      e["needs_weights"] = l.traits.has_weights;
+      e["has_margin"] = l.traits.has_margin;
+      if (!l.notes.empty()) e["notes"] = l.notes;
       json ps = json::array();
       for (const auto& p : l.params) {
         json q;

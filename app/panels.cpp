@@ -12,6 +12,7 @@
 
 #include "app/gui_plot.h"
 #include "sim/errors.h"
+#include "sim/lemma.h"
 #include "sim/loss.h"
 
 namespace ms {
@@ -546,26 +547,13 @@ double curveAt(const LossSpec& spec, const LossParams& p, double theta) {
   return unit != 0 ? v / std::fabs(unit) : v;
 }
 
-// Angle theta_1 from W_1 at which class 1's training rule is met with equality against W_2 (alpha apart):
-// target(cos theta_1) = other(cos(alpha - theta_1)). NaN when the rule cannot be met on [0, alpha].
-double boundaryAngle(const LossSpec& spec, const LossParams& p, double alpha) {
-  LossState st;
-  st.lambda = 0;
-  auto f = [&](double t) {
-    return targetLogit(spec, p, st, 0, std::cos(t), 1, 1) -
-           otherLogit(spec, p, st, 1, std::cos(alpha - t), 1, 1);
-  };
-  double lo = 0, hi = alpha;
-  if (f(lo) < 0) return NAN;
-  if (f(hi) > 0) return hi;
-  for (int i = 0; i < 60; ++i) {
-    const double mid = 0.5 * (lo + hi);
-    (f(mid) > 0 ? lo : hi) = mid;
-  }
-  return 0.5 * (lo + hi);
-}
-
 namespace {
+
+std::string fmtShort(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3g", v);
+  return b;
+}
 
 LossParams paramsFor(const AppState& s, const LossSpec& spec) {
   // The run's own params for its loss; for the others their defaults with the run's s (the common radius).
@@ -587,12 +575,12 @@ void panelTheory(AppState& s) {
   std::vector<PlotSeries> curves;
   int color = 0;
   for (const auto& spec : lossCatalogue()) {
-    if (spec.family == LossFamily::Centre || spec.family == LossFamily::Metric || !spec.needs_weights)
-      continue;
-    if (spec.name == "weighted-softmax" || spec.name == "focal") continue;  // same curve as softmax
+    // Losses that classify with their own class weights; the others use a nearest-mean or joint softmax rule.
+    if (!spec.traits.has_weights || spec.traits.joint_softmax) continue;
     LossParams p = paramsFor(s, spec);
     const ParamSpec* variant = findParam(spec, "variant");
     const int nv = variant ? (int)variant->choices.size() : 1;
+    bool added = false;
     for (int v = 0; v < nv; ++v) {
       LossParams pv = p;
       if (variant) pv.values["variant"] = v;
@@ -606,9 +594,15 @@ void panelTheory(AppState& s) {
       } catch (const std::exception&) {
         continue;
       }
+      // A curve that repeats an earlier one exactly (weighted softmax and focal share softmax's rule) is
+      // drawn once.
+      bool repeat = false;
+      for (const PlotSeries& c : curves) repeat |= c.y == ser.y;
+      if (repeat) continue;
       curves.push_back(std::move(ser));
+      added = true;
     }
-    ++color;
+    if (added) ++color;
   }
   PlotOptions o;
   o.x1 = 180;
@@ -621,71 +615,67 @@ void panelTheory(AppState& s) {
   ImGui::TextUnformatted("target logit vs angle to the own weight (cos scale)");
   plotLines("curves", curves, o);
 
-  // Decision boundaries of the notes' Table 1 (binary case), with the current values and the resulting
-  // angles computed from the same decision rule the gradient uses.
+  // Every classifier loss's boundary in the binary case (the notes' Table 1, extended), measured by root
+  // finding of its own rule (sim/lemma.h) and, where its definition has one, its closed-form margin.
   double alpha_deg = 90;
   if (s.run[0].snapshot && s.run[0].snapshot->metrics.angles.weight_min_deg > 0)
     alpha_deg = s.run[0].snapshot->metrics.angles.weight_min_deg;
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 10);
-  static double alpha_user = -1;
-  double a = alpha_user > 0 ? alpha_user : alpha_deg;
-  if (sliderDouble("alpha W1-W2 (deg)", &a, 10, 180, false, "%.1f")) alpha_user = a;
+  double a = s.theory_alpha_deg > 0 ? s.theory_alpha_deg : alpha_deg;
+  if (sliderDouble("alpha W1-W2 (deg)", &a, 10, 180, false, "%.1f")) s.theory_alpha_deg = a;
   const double alpha = a * kPi / 180;
-  struct Row {
-    const char* name;
-    const char* rule;
-  };
-  static const Row kRows[] = {
-      {"softmax", "(W1 - W2) x + b1 - b2 = 0"},      {"modified-softmax", "|x| (cos t1 - cos t2) = 0"},
-      {"a-softmax", "|x| (cos m t1 - cos t2) = 0"},  {"normface", "s (cos t1 - cos t2) = 0"},
-      {"am-softmax", "s (cos t1 - m - cos t2) = 0"}, {"arcface", "s (cos(t1 + m) - cos t2) = 0"},
-  };
-  if (ImGui::BeginTable("boundaries", 3, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingStretchProp)) {
-    ImGui::TableSetupColumn("boundary of class 1 (binary case)", ImGuiTableColumnFlags_WidthStretch);
+  if (ImGui::BeginTable("boundaries", 4, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingStretchProp)) {
+    ImGui::TableSetupColumn("loss (binary case)", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableSetupColumn("t1 deg", ImGuiTableColumnFlags_WidthFixed);
     ImGui::TableSetupColumn("margin", ImGuiTableColumnFlags_WidthFixed);
+    ImGui::TableSetupColumn("theory", ImGuiTableColumnFlags_WidthFixed);
     ImGui::TableHeadersRow();
-    for (const Row& row : kRows) {
-      const LossSpec* spec = tryFindLoss(row.name);
-      if (!spec) continue;
-      const LossParams p = paramsFor(s, *spec);
-      char vals[64] = "";
-      if (hasParam(*spec, "m") && hasParam(*spec, "s"))
-        std::snprintf(vals, sizeof vals, "  m %.3g, s %.3g", paramValue(*spec, p, "m"),
-                      paramValue(*spec, p, "s"));
-      else if (hasParam(*spec, "m"))
-        std::snprintf(vals, sizeof vals, "  m %.3g", paramValue(*spec, p, "m"));
-      else if (hasParam(*spec, "s"))
-        std::snprintf(vals, sizeof vals, "  s %.3g", paramValue(*spec, p, "s"));
-      double t1 = NAN;
+    for (const auto& spec : lossCatalogue()) {
+      if (!spec.traits.has_weights || spec.traits.joint_softmax) continue;
+      const LossParams p = paramsFor(s, spec);
+      std::string vals;
+      for (const char* k : {"m", "s"})
+        if (hasParam(spec, k)) vals += "  " + std::string(k) + " " + fmtShort(paramValue(spec, p, k));
+      LossState st;
+      st.lambda = 0;  // the pure margin, as the lemma states it
+      double t1 = NAN, theory = NAN;
+      std::string why;
       try {
-        t1 = boundaryAngle(*spec, p, alpha);
+        t1 = lemmaBoundary(spec, p, st, 0, 1, alpha, 1, 1, &why);
+        theory = lemmaTheoryMargin(spec, p, alpha);
       } catch (const std::exception&) {
       }
       ImGui::TableNextRow();
       ImGui::TableNextColumn();
-      ImGui::Text("%s%s", row.name, vals);
-      ImGui::PushTextWrapPos(0);
-      ImGui::TextDisabled("%s", row.rule);
-      ImGui::PopTextWrapPos();
+      ImGui::Text("%s%s", spec.name.c_str(), vals.c_str());
       ImGui::TableNextColumn();
       if (std::isfinite(t1))
         ImGui::Text("%.2f", t1 * 180 / kPi);
       else
-        ImGui::TextDisabled("none");
+        ImGui::TextDisabled("-");
+      if (!std::isfinite(t1) && ImGui::IsItemHovered() && !why.empty()) ImGui::SetTooltip("%s", why.c_str());
       ImGui::TableNextColumn();
       // Both classes obey the same rule, so the band between the two boundaries is alpha - 2 t1.
       if (std::isfinite(t1))
         ImGui::Text("%.2f", (alpha - 2 * t1) * 180 / kPi);
       else
         ImGui::TextDisabled("-");
+      ImGui::TableNextColumn();
+      if (std::isfinite(theory))
+        ImGui::Text("%.2f", theory * 180 / kPi);
+      else
+        ImGui::TextDisabled("-");
+      if (!std::isfinite(theory) && ImGui::IsItemHovered())
+        ImGui::SetTooltip("%s",
+                          spec.rule.closed_form ? "not defined at this alpha" : spec.rule.no_closed_form);
     }
     ImGui::EndTable();
   }
   ImGui::PushTextWrapPos(0);
   ImGui::TextDisabled(
       "t1: angle from W1 where class 1's training rule is met with equality against W2; margin: the band "
-      "alpha - 2 t1 between the two classes' boundaries. A-Softmax lemma: alpha (m-1)/(m+1); ArcFace: m.");
+      "alpha - 2 t1 between the two classes' boundaries; theory: the loss's closed form (A-Softmax lemma "
+      "alpha (m-1)/(m+1), ArcFace m, CosFace 2 asin(m / 2 sin(alpha/2))), lambda = 0.");
   ImGui::PopTextWrapPos();
 
   if (const Snapshot* snap = s.run[0].snapshot.get()) {

@@ -31,11 +31,8 @@ bool applyLiterature(RunState& r, Literature which);
 void setLoss(RunState& r, const std::string& name);
 
 // Theory panel. curveAt: target logit at |h| = |w| = 1 over the test logit at theta = 0 (the ArcFace paper's
-// target-logit figure on one scale for every loss), lambda = 0. boundaryAngle: the angle theta_1 from W_1
-// where class 1's training rule meets W_2 (alpha apart) with equality, from the loss's own decision rule
-// (NaN when it is never met); the margin between two classes' boundaries is alpha - 2 theta_1.
+// target-logit figure on one scale for every loss), lambda = 0. Its boundary table uses sim/lemma.h.
 double curveAt(const LossSpec& spec, const LossParams& p, double theta);
-double boundaryAngle(const LossSpec& spec, const LossParams& p, double alpha);
 
 // Family names for the grouping in the Loss panel.
 const char* familyName(int family);

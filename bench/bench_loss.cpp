@@ -24,7 +24,7 @@ void lossBench(benchmark::State& state, const char* name) {
   ms::LossState st;
   ms::LossWorkspace ws;
   ms::Mat dH, dW;
-  const bool w = spec.needs_weights || spec.id == ms::LossId::Marginal;
+  const bool w = spec.traits.has_weights || spec.traits.joint_softmax;
   for (auto _ : state) {
     st = ms::LossState();  // every iteration a first batch (AdaCos would otherwise adapt s to this one batch)
     const double v = ms::lossForwardBackward(spec, p, st, H, w ? &W : nullptr, y, dH, w ? &dW : nullptr, ws);

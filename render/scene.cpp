@@ -121,8 +121,8 @@ double angleDiff(double a, double b) {  // b - a wrapped to (-pi, pi]
 std::string lossCaption(const Snapshot& s, const DecisionRule& r) {
   std::string out = s.loss.empty() ? std::string("(no loss)") : s.loss;
   if (r.spec) {
-    bool anneals = false;  // L-/A-Softmax: lambda and gamma are annealing knobs, the live lambda is shown
-    for (const ParamSpec& p : r.spec->params) anneals |= p.name == "lambda_min";
+    const LossTraits& t = r.spec->traits;
+    const bool anneals = t.anneals_lambda;  // lambda and gamma are annealing knobs; the live lambda is shown
     int shown = 0;
     for (const ParamSpec& p : r.spec->params) {
       if (p.kind != ParamKind::Real && p.kind != ParamKind::Integer) continue;
@@ -132,8 +132,11 @@ std::string lossCaption(const Snapshot& s, const DecisionRule& r) {
       if (anneals && (p.name == "gamma" || p.name == "lambda")) continue;
       if (shown++ >= 4) break;
       double v = paramValue(*r.spec, s.params, p.name);
-      if (p.name == "s" && s.loss_state.s > 0) v = s.loss_state.s;
-      if (p.name == "alpha" && s.loss_state.alpha > 0) v = s.loss_state.alpha;
+      // a learned scale shows its live value
+      if (p.name == t.learnable_scale && paramValue(*r.spec, s.params, t.learn_flag) != 0) {
+        const double live = p.name == "s" ? s.loss_state.s : s.loss_state.alpha;
+        if (live > 0) v = live;
+      }
       out += "   " + p.name + " = " + fmt("%.3g", v);
     }
     if (anneals) out += "   λ = " + fmt("%.3g", s.loss_state.lambda);

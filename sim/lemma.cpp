@@ -1,9 +1,7 @@
-// The angular-margin lemma: closed forms per loss and, independently, root-finding of the loss's own decision
-// rule (see lemma.h). Notation for every derivation below: two classes a, b with weights at angle alpha, a
-// unit feature h on the arc between them at angle t from w_a, hence alpha - t from w_b, both in [0, pi].
-// Class a's boundary is where its margin-tightened target logit equals b's plain logit; the margin is the
-// part of the arc neither class claims, alpha - t_a - t_b. All rules below are symmetric in a and b under
-// |w_a| = |w_b|, so t_a = t_b = t* and margin = alpha - 2 t*.
+// The angular-margin lemma: root finding of the loss's own decision rule and the choice of pairs (see
+// lemma.h). The closed forms live with each loss's definition (MarginRule::closed_form, derived there); this
+// file only compares them with the measured boundaries. Notation: two classes a, b with weights at angle
+// alpha, a unit feature on the arc between them at angle t from w_a, hence alpha - t from w_b.
 #include "sim/lemma.h"
 
 #include <algorithm>
@@ -18,28 +16,8 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kDeg = 180.0 / kPi;
 
-bool hasParam(const LossSpec& spec, const char* name) {
-  for (const auto& q : spec.params)
-    if (q.name == name) return true;
-  return false;
-}
-
-double param(const LossSpec& spec, const LossParams& p, const char* name, double fallback) {
-  return hasParam(spec, name) ? paramValue(spec, p, name) : fallback;
-}
-
 void setNote(std::string* note, const std::string& s) {
   if (note && note->empty()) *note = s;
-}
-
-// Margin of a symmetric boundary t* (radians); t* must lie on the arc [0, alpha]. A negative margin
-// (t* > alpha/2, the two regions overlap) is reported as it is.
-double marginFromBoundary(double t, double alpha, std::string* note, const char* why) {
-  if (!(t >= 0 && t <= alpha)) {
-    setNote(note, why);
-    return kNaN;
-  }
-  return alpha - 2 * t;
 }
 
 }  // namespace
@@ -49,110 +27,7 @@ double lemmaTheoryMargin(const LossSpec& spec, const LossParams& p, double alpha
     setNote(note, "no margin: the two weight vectors are parallel");
     return kNaN;
   }
-  switch (spec.id) {
-    case LossId::LSoftmax:
-    case LossId::ASoftmax: {
-      // L-Softmax (Liu et al. 2016, eq. 6) / A-Softmax (Liu et al. 2017, eq. 7), lambda = 0:
-      //   psi(t) = (-1)^k cos(m t) - 2k on [k pi/m, (k+1) pi/m], which is cos(m t) on [0, pi/m].
-      // Boundary of a: psi(t) = cos(alpha - t). Try t in [0, pi/m]: cos(m t) = cos(alpha - t) with both
-      // arguments in [0, pi] (cos is one-to-one there) gives m t = alpha - t, t* = alpha / (m+1), and indeed
-      // t* <= pi/(m+1) < pi/m. psi is decreasing and cos(alpha - t) increasing, so this is the only root.
-      //   margin = alpha - 2 alpha/(m+1) = alpha (m-1)/(m+1).
-      // (For L-Softmax this assumes |w_a| = |w_b|, as the lemma does; the measured margin uses the norms.)
-      const double m = paramValue(spec, p, "m");
-      return alpha * (m - 1) / (m + 1);
-    }
-    case LossId::AmSoftmax: {
-      // AM-Softmax / CosFace (Wang et al. 2018, eq. 4 / eq. 3): target s (cos t - m), other s cos t.
-      // Boundary of a: cos t - m = cos(alpha - t)
-      //   cos t - cos(alpha - t) = -2 sin(alpha/2) sin(t - alpha/2) = m
-      //   t* = alpha/2 - asin(m / (2 sin(alpha/2)))
-      // defined when |m| <= 2 sin(alpha/2), and t* >= 0 needs m <= 2 sin^2(alpha/2) = 1 - cos(alpha) (the
-      // CosFace condition m <= 1 - max cos(W_i, W_j)); the left side is decreasing in t so t* is unique.
-      //   margin = alpha - 2 t* = 2 asin(m / (2 sin(alpha/2))).
-      const double m = paramValue(spec, p, "m");
-      const double x = m / (2 * std::sin(alpha / 2));
-      if (std::fabs(x) > 1) {
-        setNote(note, "no root: m > 2 sin(alpha/2)");
-        return kNaN;
-      }
-      return marginFromBoundary(alpha / 2 - std::asin(x), alpha, note, "no root: m > 1 - cos(alpha)");
-    }
-    case LossId::ArcFace: {
-      // ArcFace (Deng et al. 2019, eq. 3): target s cos(t + m), other s cos t.
-      // Boundary of a: cos(t + m) = cos(alpha - t). With t + m and alpha - t in [0, pi], t + m = alpha - t,
-      //   t* = (alpha - m)/2,   margin = alpha - 2 t* = m   (independent of alpha),
-      // defined when alpha >= m (else a does not claim even w_a: cos m < cos alpha). The variants only
-      // change the target for large t: insightface's fallback cos t - m sin m starts at t = pi - m and
-      // t* < pi - m whenever alpha + m < 2 pi; easy margin's starts at t = pi/2 > t* when alpha - m < pi.
-      // Neither crosses cos(alpha - t) again on the arc, so all three variants share the closed form.
-      const double m = paramValue(spec, p, "m");
-      return marginFromBoundary((alpha - m) / 2, alpha, note, "no root: m > alpha");
-    }
-    case LossId::Combined: {
-      // Combined margin (Deng et al. 2019, eq. 4): target s (cos(m1 t + m2) - m3), other s cos t.
-      // Boundary of a: cos(m1 t + m2) - m3 = cos(alpha - t).
-      //  m3 = 0: m1 t + m2 = alpha - t (both in [0, pi]),  t* = (alpha - m2)/(m1 + 1),
-      //          margin = alpha - 2 t* = (alpha (m1 - 1) + 2 m2)/(m1 + 1)  (SphereFace at m2 = 0,
-      //          ArcFace at m1 = 1); needs m1 t* + m2 <= pi for cos to be one-to-one.
-      //  m1 = 1: cos(t + m2) - cos(alpha - t) = -2 sin((alpha + m2)/2) sin(t - (alpha - m2)/2) = m3,
-      //          t* = (alpha - m2)/2 - asin(m3 / (2 sin((alpha + m2)/2))),
-      //          margin = m2 + 2 asin(m3 / (2 sin((alpha + m2)/2)))  (CosFace at m2 = 0).
-      //  otherwise the equation mixes the two angles m1 t and t with a constant: no closed form.
-      const double m1 = paramValue(spec, p, "m1"), m2 = paramValue(spec, p, "m2"),
-                   m3 = paramValue(spec, p, "m3");
-      double t = kNaN;
-      if (m3 == 0) {
-        t = (alpha - m2) / (m1 + 1);
-        if (m1 * t + m2 > kPi) {
-          setNote(note, "no closed form: the boundary lies where m1 t + m2 > pi");
-          return kNaN;
-        }
-      } else if (m1 == 1) {
-        const double x = m3 / (2 * std::sin((alpha + m2) / 2));
-        if (std::fabs(x) > 1) {
-          setNote(note, "no root: m3 > 2 sin((alpha + m2)/2)");
-          return kNaN;
-        }
-        t = (alpha - m2) / 2 - std::asin(x);
-        if (t + m2 > kPi) {
-          setNote(note, "no closed form: the boundary lies where t + m2 > pi");
-          return kNaN;
-        }
-      } else {
-        setNote(note, "no closed form: combined margin with m1 != 1 and m3 != 0 (see measured)");
-        return kNaN;
-      }
-      return marginFromBoundary(t, alpha, note, "no root: the margins are too large for alpha");
-    }
-    case LossId::EnhancedAm: {
-      // Enhanced AM-Softmax (course project, notes 000): target s (cos t - m)/M with M = e^m, other
-      // s (cos t + n) with n = m when negative_margin, else 0. Boundary of a, with
-      // cos(alpha - t) = cos(alpha) cos t + sin(alpha) sin t:
-      //   (cos t - m)/M = cos(alpha - t) + n
-      //   (1 - M cos alpha) cos t - M sin(alpha) sin t = m + M n =: c
-      //   R cos(t + phi) = c,  R = |(1 - M cos alpha, M sin alpha)|,  phi = atan2(M sin alpha, 1 - M cos
-      //   alpha) t* = acos(c/R) - phi.
-      // phi + alpha = arg(e^{i alpha} - M) lies in [0, pi], so R cos(t + phi) is decreasing on the whole arc
-      // and t* is its only root. margin = alpha - 2 t*. (M = 1, n = 0 gives back the CosFace form.)
-      const double m = paramValue(spec, p, "m");
-      const double n = param(spec, p, "negative_margin", 0) != 0 ? m : 0;
-      const double M = std::exp(m);
-      const double u = 1 - M * std::cos(alpha), v = M * std::sin(alpha);
-      const double R = std::hypot(u, v), c = m + M * n;
-      if (!(R > 0) || std::fabs(c / R) > 1) {
-        setNote(note, "no root: the margin is too large for alpha");
-        return kNaN;
-      }
-      return marginFromBoundary(std::acos(c / R) - std::atan2(v, u), alpha, note,
-                                "no root: the margin is too large for alpha");
-    }
-    default:
-      // Softmax, weighted softmax, focal, modified softmax, L2-softmax, NormFace, CoCo, AdaCos, the centre
-      // and metric losses: the training rule is the test rule, so both classes share one boundary (shifted
-      // by biases or unequal norms, but shared) and the margin is 0.
-      return 0;
-  }
+  return closedFormMargin(spec, p, alpha, note);
 }
 
 double lemmaBoundary(const LossSpec& spec, const LossParams& p, const LossState& state, int own, int other,
@@ -222,11 +97,11 @@ LemmaRow lemmaRow(const LossSpec& spec, const LossParams& p, const LossState& st
   r.boundary_a_deg = ta * kDeg;
   r.boundary_b_deg = tb * kDeg;
   r.measured_margin_deg = (alpha - ta - tb) * kDeg;
-  // Only L-Softmax/A-Softmax have a lambda in their rule; elsewhere the effective margin is the measured one.
-  const bool has_lambda = spec.id == LossId::LSoftmax || spec.id == LossId::ASoftmax;
+  // Only annealed losses have a lambda in their rule; elsewhere the effective margin is the measured one.
   r.effective_margin_deg =
-      has_lambda ? lemmaMeasuredMargin(spec, p, state, a, b, alpha, na, nb, &effective_note) * kDeg
-                 : r.measured_margin_deg;
+      spec.traits.anneals_lambda
+          ? lemmaMeasuredMargin(spec, p, state, a, b, alpha, na, nb, &effective_note) * kDeg
+          : r.measured_margin_deg;
 
   r.theory_defined = !std::isnan(r.theory_margin_deg);
   r.measured_defined = !std::isnan(r.measured_margin_deg);
@@ -236,9 +111,7 @@ LemmaRow lemmaRow(const LossSpec& spec, const LossParams& p, const LossState& st
   if (std::isnan(r.effective_margin_deg) && !effective_note.empty() && measured_note.empty())
     note += (note.empty() ? "" : "; ") + std::string("effective: ") + effective_note;
   // The lemma assumes equal norms; say so when the rule depends on |w| and the norms differ.
-  const bool uses_wnorm =
-      testLogit(spec, p, s0, a, 0.5, 1.0, 2.0) != testLogit(spec, p, s0, a, 0.5, 1.0, 1.0);
-  if (uses_wnorm && std::fabs(na - nb) > 1e-9 * std::max(na, nb))
+  if (spec.traits.weight_norm && std::fabs(na - nb) > 1e-9 * std::max(na, nb))
     note += (note.empty() ? "" : "; ") + std::string("theory assumes |w_a| = |w_b|; measured uses the norms");
   r.note = note;
   return r;

@@ -14,6 +14,7 @@
 #pragma once
 #include <Eigen/Dense>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -36,7 +37,8 @@ struct ParamSpec {
 
 enum class LossFamily { Softmax, NormalisedSoftmax, AngularMargin, Centre, Metric };
 
-// One id per catalogue entry, in catalogue order (switch on it instead of comparing names).
+// One id per catalogue entry, in catalogue order: the identity of a loss inside the loss files (the loss
+// files are the only code that may switch on it; everything else reads the traits and the rule below).
 enum class LossId {
   Softmax,
   WeightedSoftmax,
@@ -52,6 +54,10 @@ enum class LossId {
   Combined,
   EnhancedAm,
   AdaCos,
+  CurricularFace,
+  SubcenterArcFace,
+  MagFace,
+  AdaFace,
   Center,
   CenterInvariant,
   Range,
@@ -62,17 +68,89 @@ enum class LossId {
   Tpe
 };
 
+// Which shared forward/backward a loss runs (one file each): linear logits + cross-entropy (loss_linear.cpp),
+// cosine logits with a margin rule (loss_cosine.cpp), pair/triplet terms (loss_pair.cpp), centre terms
+// (loss_centre.cpp).
+enum class LossPath { Linear, Cosine, Pair, Centre };
+
+// What the rest of the program needs to know about a loss, so that nothing outside the loss files asks for a
+// loss by name or id.
+struct LossTraits {
+  bool has_weights = true;  // the loss itself has class weights W (false: pair/triplet losses, marginal)
+  bool has_margin = false;  // the training rule differs from the test rule (the rule has target/other)
+  bool anneals_lambda =
+      false;  // L-/A-Softmax: training anneals lambda (annealedLambda); `lambda` param unused
+  std::string learnable_scale;  // the scale learned by gradient when `learn_flag` is on ("s", "alpha"), or ""
+  std::string learn_flag;       // the Bool parameter switching that on, or ""
+  bool uses_centres = false;    // the trainer keeps centres C (K,d), moved by updateCentres
+  bool joint_softmax = false;   // trained as softmax on W plus lambda times the term (Wen et al. 2016 eq. 5)
+  bool learns_bias = false;     // training learns a per-class bias unless the user fixed `bias`
+  bool inverse_frequency = false;  // training fills `class_weights` with inverse class frequencies if unset
+  bool feature_norm = false;       // the test or training logit depends on |h|
+  bool weight_norm = false;        // the test or training logit depends on |w|
+  bool stateful = false;   // keeps state between batches in LossState (AdaCos s, CurricularFace t, ...)
+  std::string subcentres;  // Integer parameter: weight rows per class (sub-center ArcFace), or ""
+};
+
+struct ResolvedParams;
+struct LossState;
+
+// Partials of one logit with respect to cos t, |h| and |w|.
+struct Dz {
+  double c = 0, hn = 0, wn = 0;
+};
+
+// The non-target logit of a cosine-path loss has the form a [|W_j|] [|H_i|] cos t_ij + off (each bracket
+// present when its flag says so), so the whole (K,n) matrix is computed at once.
+struct OtherForm {
+  double a = 1, off = 0;
+  bool hn = false, wn = false;
+};
+
+// A loss's decision rule and margin, the part the lemma, the views, the Theory panel and the metrics share.
+// `test` always exists. `target` and `other` (the training logits of the true class and of the others, with
+// their partials) exist for every cosine-path loss; without them the training rule is the test rule.
+// `other_form` is `other` as one form for the whole logit matrix; a test holds the two equal. `closed_form`
+// is the margin between two classes whose weights are at angle alpha (radians, |w_a| = |w_b|, |h| = 1, lambda
+// = 0), NaN with *note when not defined for that alpha; when there is none, `no_closed_form` says why.
+struct MarginRule {
+  double (*test)(const ResolvedParams&, int j, double c, double hn, double wn) = nullptr;
+  double (*target)(const ResolvedParams&, double c, double hn, double wn, Dz& d) = nullptr;
+  double (*other)(const ResolvedParams&, double c, double hn, double wn, Dz& d) = nullptr;
+  OtherForm (*other_form)(const ResolvedParams&) = nullptr;
+  double (*closed_form)(const ResolvedParams&, double alpha, std::string* note) = nullptr;
+  const char* no_closed_form = "";
+};
+
+struct LossParams;
+class ParamReader;
+struct LossWorkspace;
+// Fills the fields of ResolvedParams this loss reads, from its parameters and the training state.
+using ResolveFn = void (*)(const ParamReader&, const LossState&, ResolvedParams&);
+
+// One loss, one definition: the catalogue, eval-loss, the trainer, the metrics, the lemma, the views and the
+// panels all read this entry. Each family file (loss_linear.cpp, loss_cosine_rules.cpp, loss_pair.cpp,
+// loss_centre.cpp) defines its losses' entries beside their forward/backward and paper.
 struct LossSpec {
   LossId id = LossId::Softmax;
   std::string name;                  // contract name, e.g. "am-softmax"
   std::vector<std::string> aliases;  // e.g. {"cosface"}
   LossFamily family = LossFamily::Softmax;
   std::vector<ParamSpec> params;
-  std::string formula;        // plain text (unicode allowed), one line
-  std::string paper;          // "Deng et al. 2019, ArcFace, CVPR, eq. (3)"
-  bool needs_weights = true;  // false for contrastive, triplet, tse, tpe, marginal
-  bool has_margin = false;    // training rule differs from the test rule
+  std::string formula;  // plain text (unicode allowed), one line
+  std::string paper;    // "Deng et al. 2019, ArcFace, CVPR, eq. (3)"
+  std::string notes;    // where our definition departs from the paper or its official code (README), or ""
+  LossPath path = LossPath::Linear;
+  LossTraits traits;
+  MarginRule rule;
+  ResolveFn resolve = nullptr;
+  // Cosine path only: batch statistics and scale moved before the logits (AdaCos, CurricularFace, AdaFace).
+  void (*prepare)(ResolvedParams& r, LossState& st, const Mat& Ct, const Vec& hn, const std::vector<int>& y,
+                  LossWorkspace& ws) = nullptr;
+  // Checks between parameters that ranges cannot express; returns the complaint or "" (validateParams).
+  std::string (*check)(const ParamReader&) = nullptr;
 };
+using LossDef = LossSpec;
 
 // Parameter values. Scalars (Real, Integer, Bool, Choice as index) live in `values`, Vector params
 // ("bias", "class_weights") in `vectors`. Missing entries mean "the catalogue default".
@@ -97,6 +175,13 @@ struct LossState {
   double s = -1;          // learnable/adaptive scale in use (NormFace learn_s, AdaCos); <0: use params
   double alpha = -1;      // learnable L2-softmax alpha in use; <0: use params
   int64_t iteration = 0;  //
+  // Training-time statistics of the stateful losses, moved by the loss itself before the logits when
+  // `update` is true (the trainer sets it; eval-loss leaves it false and the params are used as given).
+  bool update = false;
+  double t = kNotStarted;      // CurricularFace t (EMA of the mean target cosine); NaN: param `t`
+  double mu = kNotStarted;     // AdaFace norm mean (EMA); NaN: param `mu`
+  double sigma = kNotStarted;  // AdaFace norm standard deviation (EMA); NaN: param `sigma`
+  static constexpr double kNotStarted = std::numeric_limits<double>::quiet_NaN();
 };
 
 // L-Softmax/A-Softmax annealing (Liu et al. 2016, sec. 5): max(lambda_min, base (1 + gamma iter)^(-power)).
@@ -111,6 +196,10 @@ struct LossWorkspace {
   Mat xh, wh, z, g, dxh, dwh, cen, pair;  // unit features (n,d), unit weights (K,d), logits/grads (n,K) ...
   Vec hn, wn, dhn, dwn, rw;               // norms (n), (K) and their gradients, per-row weights (n)
   std::vector<int> cnt;                   // class counts (K)
+  Mat full, wfull, dwfull, over;          // sub-centre cosines (K k,n), unit rows (K k,d), their gradient;
+                                          // per-entry dlogit/dcos overrides (K,n) (hard negatives, clamps)
+  Vec wnfull;                             // sub-centre norms (K k)
+  std::vector<int> arg;                   // (K,n) winning sub-centre row of each class and sample
 };
 
 // Inputs that switch a loss to training mode, and extra outputs for the trainer.
@@ -144,16 +233,45 @@ double lossForwardBackward(const LossSpec& spec, const LossParams& p, LossState&
                            LossWorkspace& ws, LossAux* aux = nullptr);
 
 // A loss's parameters looked up once (names resolved to values, state applied): the forward/backward and the
-// decision rule read these instead of the maps, which are string-keyed.
+// decision rule read these instead of the maps, which are string-keyed. Each loss's `resolve` fills the
+// fields it reads; the rest keep these defaults.
 struct ResolvedParams {
   LossId id = LossId::Softmax;
   double s = 1, m = 0, m1 = 1, m2 = 0, m3 = 0, lambda = 0, gamma = 0, alpha = 1;
   double theta = 0, xi = 0, margin = 0, intra_w = 1, inter_w = 1, joint_lambda = 0;
+  double t = 0, momentum = 0;                           // CurricularFace
+  double l_a = 10, u_a = 110, l_m = 0.45, u_m = 0.8;    // MagFace margin ramp
+  double lambda_g = 0;                                  // MagFace regulariser weight
+  double h = 0.333, mu = 20, sigma = 100, t_alpha = 0;  // AdaFace
+  double cos_clamp = 0;  // > 0: every cosine clamped to [-1 + cos_clamp, 1 - cos_clamp] first (AdaFace)
   int mi = 1, variant = 0, mining = 0, k = 1;
-  bool negative_margin = true, adaptive = true, learn = false;
+  int rows_per_class = 1;         // sub-center ArcFace: weight rows per class (cos t_j = max over them)
+  bool hard_negatives = false;    // CurricularFace: others above cos(t_y + m) get s cos (t + cos)
+  bool norm_regulariser = false;  // MagFace: + lambda_g mean g(a)
+  bool negative_margin = true, adaptive = true, learn = false, focal = false;
   const std::vector<double>* bias = nullptr;  // (K) or null; points into the LossParams
   const std::vector<double>* cw = nullptr;    // (K) or null; points into the LossParams
 };
+
+// Reads a loss's parameters by name for its `resolve` (given value or catalogue default).
+class ParamReader {
+ public:
+  ParamReader(const LossSpec& spec, const LossParams& p) : spec_(spec), p_(p) {}
+  double operator()(const char* name) const { return paramValue(spec_, p_, name); }
+  const std::vector<double>* vector(const char* name) const {
+    auto it = p_.vectors.find(name);
+    return it == p_.vectors.end() ? nullptr : &it->second;
+  }
+
+ private:
+  const LossSpec& spec_;
+  const LossParams& p_;
+};
+
+ResolvedParams resolveParams(const LossSpec& spec, const LossParams& p, const LossState& st);
+
+// Weight rows per class: 1, or the sub-centre count k (W then has K k rows, class j's at j k .. j k + k - 1).
+int weightRowsPerClass(const LossSpec& spec, const LossParams& p);
 
 // Decision rule of classifier-type losses, per class j, from the angle's cosine and the two norms.
 // testLogit:   the score used at test time (no margin).
@@ -185,6 +303,9 @@ class LossRule {
   ResolvedParams r_;
   std::vector<double> bias_;  // (K) softmax bias, or empty
 };
+// The closed-form margin of the loss's rule between two classes at angle alpha (see MarginRule), at lambda =
+// 0; NaN with *note saying why when there is none or it is not defined at alpha.
+double closedFormMargin(const LossSpec& spec, const LossParams& p, double alpha, std::string* note = nullptr);
 // The target-logit curve f(theta) of the theory panel: targetLogit at cos(theta), unit norms by default.
 double targetCurve(const LossSpec&, const LossParams&, const LossState&, double theta, double hnorm = 1,
                    double wnorm = 1);

@@ -68,13 +68,9 @@ Metrics computeMetrics(const MetricsInput& in) {
     // losses): their raw norms are free and would only add noise to NC1; likewise unit W rows when it
     // ignores |w| (A-Softmax too), else NC3 would measure the free weight norms.
     bool unit = in.nc_unit_features == 1;
-    if (in.nc_unit_features < 0 && have_rule)
-      unit = testLogit(*in.spec, *in.params, state, 0, 0.5, 1.0, 1.0) ==
-             testLogit(*in.spec, *in.params, state, 0, 0.5, 2.0, 1.0);
+    if (in.nc_unit_features < 0 && have_rule) unit = !in.spec->traits.feature_norm;
     bool unit_w = in.nc_unit_weights == 1;
-    if (in.nc_unit_weights < 0 && have_rule)
-      unit_w = testLogit(*in.spec, *in.params, state, 0, 0.5, 1.0, 1.0) ==
-               testLogit(*in.spec, *in.params, state, 0, 0.5, 1.0, 2.0);
+    if (in.nc_unit_weights < 0 && have_rule) unit_w = !in.spec->traits.weight_norm;
     m.neural_collapse = neuralCollapse(*H, *y, K, W, unit, unit_w);
   }
 

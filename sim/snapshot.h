@@ -35,6 +35,8 @@ struct Snapshot {
   std::vector<float> inputs;      // (n,2) input-space coordinates when the inputs are 2-D, else empty
   std::vector<double> weights;  // (K,dim) row-major, raw (class weights, or class centres for metric losses)
   std::vector<double> centres;  // (K,dim) row-major, center-type losses; else empty
+  std::vector<double> subcentres;  // (K k,dim) row-major, every sub-centre (sub-center ArcFace); else empty;
+                                   // `weights` then holds each class's dominant one
   // Input-space class map over a grid (2-D inputs only)
   int grid_w = 0, grid_h = 0;
   float grid_x0 = 0, grid_x1 = 0, grid_y0 = 0, grid_y1 = 0;

@@ -119,6 +119,8 @@ struct Trainer::Impl {
   bool free_model = false;
   MlpLayout mlp;
   int d = 2, K = 2, P = 2;
+  int rows = 1;  // weight rows per class: 1, or sub-center ArcFace's k (W is (K k,d), class-major)
+  Eigen::Index KW() const { return Eigen::Index(K) * rows; }
   Eigen::Index off_W = 0, off_b = 0, off_C = 0, off_scale = 0, n_total = 0;
   Eigen::VectorXd p, g;
   // Checkpoints every kCheckpointEvery steps: on divergence the older one is restored, so that the
@@ -162,13 +164,14 @@ struct Trainer::Impl {
   mutable std::vector<float> grid_conf;
   float gx0 = 0, gx1 = 0, gy0 = 0, gy1 = 0;
 
-  bool usesW() const { return spec->family != LossFamily::Metric; }
-  bool usesCentres() const {
-    return spec->id == LossId::Center || spec->id == LossId::CenterInvariant || spec->id == LossId::Range;
-  }
+  bool usesW() const { return spec->traits.has_weights || spec->traits.joint_softmax; }
+  bool usesCentres() const { return spec->traits.uses_centres; }
   // The rule that classifies: the loss's own test logit; the joint softmax's for the centre family.
-  const LossSpec& decisionSpec() const { return spec->family == LossFamily::Centre ? *softmax_spec : *spec; }
+  const LossSpec& decisionSpec() const { return spec->traits.joint_softmax ? *softmax_spec : *spec; }
 
+  // The weights the rule scores with, Wfull (K r,d), and one per class for the views and the metrics,
+  // Wclass (K,d): the same when r = 1; else each class's dominant sub-centre. Metric losses: class means.
+  void classWeights(const Mat& Htr, const std::vector<int>& ytr, Mat& Wfull, Mat& Wclass) const;
   void build();
   void setupLoss(bool loss_changed, const Config& old);
   void setupOptimizer();
@@ -188,6 +191,7 @@ void Trainer::Impl::build() {
   d = cfg.dim;
   K = data.K;
   P = data.P;
+  rows = std::max(1, weightRowsPerClass(*spec, cfg.params));
   free_model = cfg.model == "free";
   Eigen::Index n_net;
   if (free_model) {
@@ -197,7 +201,7 @@ void Trainer::Impl::build() {
     n_net = mlp.size;
   }
   off_W = n_net;
-  off_b = off_W + Eigen::Index(K) * d;
+  off_b = off_W + KW() * d;
   off_C = off_b + K;
   off_scale = off_C + Eigen::Index(K) * d;
   n_total = off_scale + 1;
@@ -212,7 +216,7 @@ void Trainer::Impl::build() {
   }
   // Class weights: unit-variance rows scaled like the embedding (Xavier on a (d,K) map).
   const double wstd = std::sqrt(1.0 / d);
-  for (Eigen::Index i = 0; i < Eigen::Index(K) * d; ++i) p[off_W + i] = wstd * init.normal();
+  for (Eigen::Index i = 0; i < KW() * d; ++i) p[off_W + i] = wstd * init.normal();
 
   batch_rng = Rng(cfg.seed * 0x9e3779b97f4a7c15ULL + 101);
   perm.resize(data.X_train.rows());
@@ -271,25 +275,23 @@ void Trainer::Impl::build() {
 // What depends on the loss: parameter defaults the trainer fills, learned bias/scale, annealing, centres.
 void Trainer::Impl::setupLoss(bool loss_changed, const Config& old) {
   params = cfg.params;
-  if (spec->id == LossId::WeightedSoftmax && !params.vectors.count("class_weights"))
+  if (spec->traits.inverse_frequency && !params.vectors.count("class_weights"))
     params.vectors["class_weights"] = inverseFrequencyWeights(data);
   validateParams(*spec, params, K);
-  learn_bias = spec->id == LossId::Softmax && !cfg.params.vectors.count("bias");
+  learn_bias = spec->traits.learns_bias && !cfg.params.vectors.count("bias");
   if (!learn_bias) p.segment(off_b, K).setZero();
   if (learn_bias) {
     std::vector<double> b(K);
     for (int k = 0; k < K; ++k) b[k] = p[off_b + k];
     params.vectors["bias"] = b;
   }
-  anneal = spec->id == LossId::LSoftmax || spec->id == LossId::ASoftmax;
+  anneal = spec->traits.anneals_lambda;
   const bool was_learning = learn_scale;
-  const char* sname = spec->id == LossId::NormFace ? "s" : spec->id == LossId::L2Softmax ? "alpha" : nullptr;
-  const char* lname = spec->id == LossId::NormFace    ? "learn_s"
-                      : spec->id == LossId::L2Softmax ? "learn_alpha"
-                                                      : nullptr;
-  learn_scale = sname && paramValue(*spec, params, lname) != 0;
+  const std::string& sname = spec->traits.learnable_scale;
+  learn_scale = !sname.empty() && paramValue(*spec, params, spec->traits.learn_flag) != 0;
   if (loss_changed) {
     state = LossState();
+    state.update = true;  // stateful losses move their statistics as they train
     if (usesCentres()) {
       // Centres start at the current class means of the training embeddings (notes 004: "initialised with
       // W_i" is the other choice; the means avoid a first jump).
@@ -315,8 +317,8 @@ void Trainer::Impl::setupLoss(bool loss_changed, const Config& old) {
     }
   } else {
     scale_param = kNaN;
-    if (spec->id == LossId::NormFace) state.s = -1;
-    if (spec->id == LossId::L2Softmax) state.alpha = -1;
+    if (sname == "s") state.s = -1;
+    if (sname == "alpha") state.alpha = -1;
   }
   (void)old;
 }
@@ -331,7 +333,7 @@ void Trainer::Impl::setupOptimizer() {
       segs.push_back({mlp.b_off[l], mlp.widths[l + 1], 0, false});
     }
   }
-  if (usesW()) segs.push_back({off_W, Eigen::Index(K) * d, 1, true});
+  if (usesW()) segs.push_back({off_W, KW() * d, 1, true});
   if (learn_bias) segs.push_back({off_b, K, 1, false});
   if (learn_scale) segs.push_back({off_scale, 1, 2, false});
   OptimSettings s;
@@ -395,24 +397,62 @@ void Trainer::Impl::classDirections(const Mat& Htr, const std::vector<int>& ytr,
   }
 }
 
-// Class by the decision rule's test logits; conf = the largest softmax probability of those logits.
+void Trainer::Impl::classWeights(const Mat& Htr, const std::vector<int>& ytr, Mat& Wfull, Mat& Wclass) const {
+  if (!usesW()) {
+    classDirections(Htr, ytr, Wfull);
+    Wclass = Wfull;
+    return;
+  }
+  Wfull = Eigen::Map<const Mat>(p.data() + off_W, KW(), d);
+  if (rows == 1) {
+    Wclass = Wfull;
+    return;
+  }
+  // Dominant sub-centre: the one nearest (in angle) to the most of its class's displayed samples.
+  std::vector<int> votes(size_t(KW()), 0);
+  for (Eigen::Index i = 0; i < Htr.rows(); ++i) {
+    const int y = ytr[size_t(i)];
+    if (y >= K) continue;
+    Eigen::Index best = Eigen::Index(y) * rows;
+    double best_c = -2;
+    for (Eigen::Index q = Eigen::Index(y) * rows; q < Eigen::Index(y + 1) * rows; ++q) {
+      const double n = Wfull.row(q).norm();
+      const double c = n > 0 ? Htr.row(i).dot(Wfull.row(q)) / n : -1;
+      if (c > best_c) best_c = c, best = q;
+    }
+    votes[size_t(best)]++;
+  }
+  Wclass.resize(K, d);
+  for (int k = 0; k < K; ++k) {
+    Eigen::Index best = Eigen::Index(k) * rows;
+    for (Eigen::Index q = best + 1; q < Eigen::Index(k + 1) * rows; ++q)
+      if (votes[size_t(q)] > votes[size_t(best)]) best = q;
+    Wclass.row(k) = Wfull.row(best);
+  }
+}
+
+// Class by the decision rule's test logits; conf = the largest softmax probability of those logits. Wd is
+// (K r,d) with r weight rows per class (sub-centres): a class scores its best row.
 void Trainer::Impl::predict(const Mat& Hp, const Mat& Wd, std::vector<int>* cls,
                             std::vector<float>* conf) const {
   const LossSpec& ds = decisionSpec();
-  const bool metric = spec->family == LossFamily::Metric;
-  const Eigen::Index n = Hp.rows();
+  const bool metric = !usesW();  // nearest class-mean direction
+  const Eigen::Index n = Hp.rows(), r = Wd.rows() / K;
   if (cls) cls->resize(size_t(n));
   if (conf) conf->resize(size_t(n));
-  Eigen::VectorXd wn(K);
-  for (int k = 0; k < K; ++k) wn[k] = Wd.row(k).norm();
-  const Mat dots = Hp * Wd.transpose();  // (n,K)
+  Eigen::VectorXd wn(Wd.rows());
+  for (Eigen::Index k = 0; k < Wd.rows(); ++k) wn[k] = Wd.row(k).norm();
+  const Mat dots = Hp * Wd.transpose();  // (n,K r)
   std::vector<double> z(K);
   for (Eigen::Index i = 0; i < n; ++i) {
     const double hn = Hp.row(i).norm();
     int best = 0;
     for (int k = 0; k < K; ++k) {
-      const double c = (hn > 0 && wn[k] > 0) ? dots(i, k) / (hn * wn[k]) : 0.0;
-      z[k] = metric ? 10.0 * c : testLogit(ds, params, state, k, c, hn, wn[k]);
+      for (Eigen::Index q = Eigen::Index(k) * r; q < Eigen::Index(k + 1) * r; ++q) {
+        const double c = (hn > 0 && wn[q] > 0) ? dots(i, q) / (hn * wn[q]) : 0.0;
+        const double v = metric ? 10.0 * c : testLogit(ds, params, state, k, c, hn, wn[q]);
+        if (q == Eigen::Index(k) * r || v > z[k]) z[k] = v;
+      }
       if (z[k] > z[best]) best = k;
     }
     if (cls) (*cls)[size_t(i)] = best;
@@ -486,15 +526,15 @@ bool Trainer::step() {
     mlpForward(s.mlp, s.p.data(), s.Xb, s.cache, s.H);
   // loss state the trainer owns
   if (s.anneal) s.state.lambda = annealedLambda(*s.spec, s.params, s.state.iteration);
-  if (s.learn_scale) (s.spec->id == LossId::NormFace ? s.state.s : s.state.alpha) = s.p[s.off_scale];
+  if (s.learn_scale) (s.spec->traits.learnable_scale == "s" ? s.state.s : s.state.alpha) = s.p[s.off_scale];
   if (s.learn_bias) {
     std::vector<double>& bias = s.params.vectors["bias"];
     for (int k = 0; k < s.K; ++k) bias[k] = s.p[s.off_b + k];
   }
   const bool useW = s.usesW();
-  if (useW) s.Wm = Eigen::Map<const Mat>(s.p.data() + s.off_W, s.K, s.d);
+  if (useW) s.Wm = Eigen::Map<const Mat>(s.p.data() + s.off_W, s.KW(), s.d);
   if (s.usesCentres()) s.Cm = Eigen::Map<const Mat>(s.p.data() + s.off_C, s.K, s.d);
-  s.aux.joint = s.spec->family == LossFamily::Centre;
+  s.aux.joint = s.spec->traits.joint_softmax;
   s.aux.centres = s.usesCentres() ? &s.Cm : nullptr;
   s.aux.dscale = 0;
   s.last_lr = scheduledLr(parseSchedule(s.cfg.schedule), s.cfg.lr, s.step, s.cfg.steps);
@@ -508,7 +548,7 @@ bool Trainer::step() {
     freeBackward(s.d, s.idx, s.dH, s.g.data());
   else
     mlpBackward(s.mlp, s.p.data(), s.Xb, s.cache, s.dH, s.g.data());
-  if (useW) Eigen::Map<Mat>(s.g.data() + s.off_W, s.K, s.d) = s.dW;
+  if (useW) Eigen::Map<Mat>(s.g.data() + s.off_W, s.KW(), s.d) = s.dW;
   if (s.learn_bias && s.aux.dbias.size() == s.K) s.g.segment(s.off_b, s.K) = s.aux.dbias;
   if (s.learn_scale) s.g[s.off_scale] = s.aux.dscale;
   if (!s.g.allFinite()) return s.divergedAt("a gradient became non-finite");
@@ -547,8 +587,10 @@ bool Trainer::step() {
 bool Trainer::apply(const Config& config) {
   Impl& s = *impl_;
   validateConfig(config);
+  // A different number of weight rows per class (sub-centres) is a different parameter layout: start again.
   if (!sameData(s.cfg, config) || !sameModel(s.cfg, config) ||
-      config.display_points != s.cfg.display_points) {
+      config.display_points != s.cfg.display_points ||
+      weightRowsPerClass(findLoss(config.loss), config.params) != s.rows) {
     const Config old = s.cfg;
     s.cfg = config;
     try {
@@ -564,7 +606,7 @@ bool Trainer::apply(const Config& config) {
   {
     // Validate before changing anything: nothing is half-applied.
     LossParams tmp = config.params;
-    if (ns.id == LossId::WeightedSoftmax && !tmp.vectors.count("class_weights"))
+    if (ns.traits.inverse_frequency && !tmp.vectors.count("class_weights"))
       tmp.vectors["class_weights"] = std::vector<double>(s.K, 1.0);
     validateParams(ns, tmp, s.K);
   }
@@ -642,11 +684,8 @@ SnapshotPtr Trainer::snapshot(bool with_metrics, uint64_t controls_version) cons
   std::vector<int> ytr(s.disp_train.size()), yte(s.disp_test.size());
   for (size_t i = 0; i < ytr.size(); ++i) ytr[i] = s.data.y_train[s.disp_train[i]];
   for (size_t i = 0; i < yte.size(); ++i) yte[i] = s.data.y_test[s.disp_test[i]];
-  Mat Wd;
-  if (s.usesW())
-    Wd = Eigen::Map<const Mat>(s.p.data() + s.off_W, s.K, s.d);
-  else
-    s.classDirections(Htr, ytr, Wd);
+  Mat Wfull, Wd;
+  s.classWeights(Htr, ytr, Wfull, Wd);
 
   const size_t n = ytr.size() + yte.size();
   o.embeddings.resize(n * s.d);
@@ -673,16 +712,21 @@ SnapshotPtr Trainer::snapshot(bool with_metrics, uint64_t controls_version) cons
   o.weights.resize(size_t(s.K) * s.d);
   for (int k = 0; k < s.K; ++k)
     for (int j = 0; j < s.d; ++j) o.weights[size_t(k) * s.d + j] = Wd(k, j);
+  if (s.rows > 1) {
+    o.subcentres.resize(size_t(s.KW()) * s.d);
+    for (Eigen::Index k = 0; k < s.KW(); ++k)
+      for (int j = 0; j < s.d; ++j) o.subcentres[size_t(k) * s.d + j] = Wfull(k, j);
+  }
   if (s.usesCentres()) {
     Eigen::Map<const Mat> C(s.p.data() + s.off_C, s.K, s.d);
     o.centres.resize(size_t(s.K) * s.d);
     for (int k = 0; k < s.K; ++k)
       for (int j = 0; j < s.d; ++j) o.centres[size_t(k) * s.d + j] = C(k, j);
   }
-  o.train_accuracy = s.accuracy(Htr, ytr, Wd);
+  o.train_accuracy = s.accuracy(Htr, ytr, Wfull);
 
   if (with_metrics || !s.have_heavy) {
-    s.test_acc = yte.empty() ? kNaN : s.accuracy(Hte, yte, Wd);
+    s.test_acc = yte.empty() ? kNaN : s.accuracy(Hte, yte, Wfull);
     if (!std::isnan(s.test_acc)) s.test_hist.add(s.test_acc);
     // Input-space class map: the model's decision on a grid over the 2-D input plane.
     const int G = s.cfg.grid;
@@ -698,7 +742,7 @@ SnapshotPtr Trainer::snapshot(bool with_metrics, uint64_t controls_version) cons
       Mat Hg;
       s.embed(Xg, rows, false, Hg);
       std::vector<int> cls;
-      s.predict(Hg, Wd, &cls, &s.grid_conf);
+      s.predict(Hg, Wfull, &cls, &s.grid_conf);
       s.grid_class.assign(cls.begin(), cls.end());
     } else {
       s.grid_class.clear();
@@ -755,11 +799,8 @@ Trainer::Evaluation Trainer::evaluate() const {
   s.embed(s.data.X_test, rte, false, e.test);
   e.train_labels = s.data.y_train;
   e.test_labels.assign(s.data.y_test.begin(), s.data.y_test.begin() + rte.size());
-  Mat Wd;
-  if (s.usesW())
-    Wd = Eigen::Map<const Mat>(s.p.data() + s.off_W, s.K, s.d);
-  else
-    s.classDirections(e.train, e.train_labels, Wd);
+  Mat Wd, Wclass;
+  s.classWeights(e.train, e.train_labels, Wd, Wclass);
   e.train_accuracy = s.accuracy(e.train, e.train_labels, Wd);
   e.test_accuracy = rte.empty() ? kNaN : s.accuracy(e.test, e.test_labels, Wd);
   return e;

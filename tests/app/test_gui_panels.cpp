@@ -14,6 +14,7 @@
 #include "app/config_io.h"
 #include "app/gui_frame.h"
 #include "app/panels.h"
+#include "sim/lemma.h"
 #include "sim/loss.h"
 
 namespace fs = std::filesystem;
@@ -387,7 +388,14 @@ TEST_F(Gui, ScreenshotKeyExportsTheViewAsSvgNamedAfterThePreset) {
   EXPECT_NE(s.error.find("renderer"), std::string::npos) << s.error;
 }
 
-// The theory table computes boundaries from each loss's decision rule; the notes' closed forms must come out.
+// The theory table computes boundaries from each loss's decision rule (lemmaBoundary at lambda 0); the notes'
+// closed forms must come out.
+double boundaryAngle(const LossSpec& spec, const LossParams& p, double alpha) {
+  LossState st;
+  st.lambda = 0;
+  return lemmaBoundary(spec, p, st, 0, 1, alpha, 1, 1);
+}
+
 TEST(Theory, BoundaryAnglesMatchTheClosedForms) {
   const double pi = 3.14159265358979323846, alpha = 80 * pi / 180;
   LossParams p;

@@ -159,9 +159,64 @@ def classifier_logits(name, p, h, W, y, K, H=None, Y=None, i=None, s_ada=None):
     return z
 
 
+def arc_insightface(c, m):
+    """ArcFace's target cosine as insightface writes it: cos(t + m) by the sine form while c > cos(pi - m),
+    else the linear extension c - m sin m (m may be a node: MagFace's per-sample margin)."""
+    sin_t = sqrt(1 - c * c)
+    if c.v > math.cos(PI - (m.v if isinstance(m, V) else m)):
+        return c * cos(m if isinstance(m, V) else V(m)) - sin_t * sin(m if isinstance(m, V) else V(m))
+    return c - (m if isinstance(m, V) else V(m)) * sin(m if isinstance(m, V) else V(m))
+
+
+def modern_loss(name, p, H, W, Y):
+    """The four later losses, written from the contract in the issue, independently of sim/."""
+    n, s = len(H), p.get("s", 64.0)
+    total = V(0.0)
+    for h, y in zip(H, Y):
+        if name == "subcenter-arcface":
+            k = int(p.get("k", 3))
+            allc = cosines(h, W)
+            c = []
+            for j in range(len(W) // k):
+                best = max(allc[j * k:(j + 1) * k], key=lambda x: x.v)
+                c.append(best)
+        else:
+            c = cosines(h, W)
+        if name == "curricularface":
+            m, t = p.get("m", 0.5), p.get("t", 0.0)
+            cy = c[y]
+            thr = cy.v * math.cos(m) - math.sqrt(max(0.0, 1 - cy.v * cy.v)) * math.sin(m)
+            z = [s * (cj * (t + cj)) if (j != y and cj.v > thr) else s * cj for j, cj in enumerate(c)]
+            z[y] = s * arc_insightface(cy, m)
+        elif name == "subcenter-arcface":
+            z = [s * cj for cj in c]
+            z[y] = s * arc_insightface(c[y], p.get("m", 0.5))
+        elif name == "magface":
+            la, ua, lm, um = p.get("l_a", 10.0), p.get("u_a", 110.0), p.get("l_m", 0.45), p.get("u_m", 0.8)
+            a = clamp(norm(h), la, ua)
+            m = (um - lm) / (ua - la) * (a - la) + lm
+            z = [s * cj for cj in c]
+            z[y] = s * arc_insightface(c[y], m)
+            total = total + p.get("lambda_g", 35.0) * (1 / a + a / (ua * ua))
+        elif name == "adaface":
+            eps, mm, hh = 1e-3, p.get("m", 0.4), p.get("h", 0.333)
+            c = [clamp(cj, -1 + eps, 1 - eps) for cj in c]
+            nrm = min(100.0, max(0.001, norm(h).v))  # no gradient through the norm
+            zs = min(1.0, max(-1.0, (nrm - p.get("mu", 20.0)) / (p.get("sigma", 100.0) + eps) * hh))
+            theta = clamp(acos(c[y]) - mm * zs, eps, PI - eps)
+            z = [s * cj for cj in c]
+            z[y] = s * (cos(theta) - (mm + mm * zs))
+        else:
+            raise KeyError(name)
+        total = total + ce(z, y)
+    return total / n
+
+
 def loss(name, p, H, W, Y):
     n = len(H)
     K = len(W) if W else 0
+    if name in ("curricularface", "subcenter-arcface", "magface", "adaface"):
+        return modern_loss(name, p, H, W, Y)
     if name in ("softmax", "weighted-softmax", "focal"):
         b = p.get("bias", [0.0] * K)
         tot = V(0.0)
@@ -275,6 +330,11 @@ CASES = [
     ("range", {"k": 2, "margin": 6.0}), ("marginal", {}), ("contrastive", {"m": 1.2}), ("triplet", {"m": 0.6}),
     ("triplet", {"m": 0.6, "mining": "semi-hard"}), ("triplet", {"m": 0.6, "mining": "hard"}),
     ("tse", {"alpha": 0.3}), ("tpe", {}),
+    ("curricularface", {"s": 10.0, "m": 0.5, "t": 0.3}), ("curricularface", {"s": 10.0, "m": 1.4}),
+    ("subcenter-arcface", {"s": 10.0, "m": 0.5, "k": 3}), ("subcenter-arcface", {"s": 10.0, "m": 1.4, "k": 2}),
+    ("subcenter-arcface", {"s": 10.0, "k": 1}), ("magface", {"s": 10.0}),
+    ("magface", {"s": 10.0, "l_a": 0.5, "u_a": 5.0, "l_m": 0.3, "u_m": 0.9, "lambda_g": 3.0}),
+    ("adaface", {"s": 10.0}), ("adaface", {"s": 10.0, "mu": 2.0, "sigma": 1.0, "m": 0.6}),
 ]
 NO_WEIGHTS = {"contrastive", "triplet", "tse", "tpe"}
 
@@ -283,10 +343,17 @@ def main():
     binary = sys.argv[1]
     rng = random.Random(7)
     worst, failed = 0.0, 0
+    # Every loss of the catalogue has a case here: a new loss without an independent reference fails.
+    catalogue = json.loads(subprocess.run([binary, "losses", "--json"], capture_output=True, text=True).stdout)
+    missing = sorted({l["name"] for l in catalogue} - {name for name, _ in CASES})
+    if missing:
+        print("FAIL: no reference case for " + ", ".join(missing))
+        failed += 1
     for n, d, K in [(6, 2, 3), (9, 3, 5), (5, 4, 7)]:
         for name, params in CASES:
             H = [[rng.gauss(0, 1.5) for _ in range(d)] for _ in range(n)]
-            W = [[rng.gauss(0, 1) for _ in range(d)] for _ in range(K)]
+            rows = K * int(params.get("k", 3)) if name == "subcenter-arcface" else K
+            W = [[rng.gauss(0, 1) for _ in range(d)] for _ in range(rows)]
             Y = [i % K if i < K else rng.randrange(K) for i in range(n)]
             p = {k: ([rng.uniform(0.3, 2) for _ in range(K)] if v == "K" else v) for k, v in params.items()}
             req = {"loss": name, "params": p, "features": H, "labels": Y}
@@ -305,7 +372,7 @@ def main():
             pairs = [(got["loss"], L.v)]
             pairs += [(got["grad_features"][i][k], Hv[i][k].g) for i in range(n) for k in range(d)]
             if Wv:
-                pairs += [(got["grad_weights"][j][k], Wv[j][k].g) for j in range(K) for k in range(d)]
+                pairs += [(got["grad_weights"][j][k], Wv[j][k].g) for j in range(len(W)) for k in range(d)]
             scale = max(1e-3, max(abs(b) for _, b in pairs[1:]))
             err = abs(pairs[0][0] - pairs[0][1]) / max(1.0, abs(pairs[0][1]))
             err = max([err] + [abs(a - b) / max(scale, abs(b)) for a, b in pairs[1:]])

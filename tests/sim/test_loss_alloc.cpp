@@ -56,7 +56,7 @@ TEST(LossAlloc, WarmCallsDoNotAllocate) {
         aux.joint = joint;
         aux.centres = &C;
         Mat dH, dW;
-        const bool w = spec.needs_weights || spec.id == LossId::Marginal;
+        const bool w = spec.traits.has_weights || spec.traits.joint_softmax;
         lossForwardBackward(spec, p, st, H, w ? &W : nullptr, y, dH, w ? &dW : nullptr, ws, &aux);
         const long before = g_news.load();
         const double v =
