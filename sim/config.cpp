@@ -1,11 +1,12 @@
 // Config validation: every field's name and range, checked before anything is built, so that a bad value
-// gives one line naming the key, the value and what is allowed (UserError). The model, activation, loss,
-// optimiser and schedule names come from their parsers.
+// gives one line naming the key, the value and what is allowed (UserError). The dataset names come from the
+// dataset code (datasetNames), the model, activation, loss, optimiser and schedule names from their parsers.
 #include <cmath>
 #include <cstdio>
 #include <string>
 
 #include "sim/config.h"
+#include "sim/dataset.h"
 #include "sim/errors.h"
 #include "sim/network.h"
 #include "sim/optim.h"
@@ -26,15 +27,31 @@ void rangeCheck(const char* key, double v, double lo, double hi, bool integer = 
                     (integer ? "integer " : "") + fmt(lo) + ".." + fmt(hi) + ")");
 }
 
+// Whether `ds` is one of datasetNames(). An entry with a colon is a pattern: "csv:PATH" stands for "csv:"
+// followed by any non-empty path.
+bool knownDataset(const std::string& ds) {
+  for (const std::string& n : datasetNames()) {
+    const size_t colon = n.find(':');
+    if (colon == std::string::npos) {
+      if (ds == n) return true;
+    } else if (ds.size() > colon + 1 && ds.compare(0, colon + 1, n, 0, colon + 1) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string datasetList() {
+  std::string s;
+  for (const std::string& n : datasetNames()) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
 }  // namespace
 
 void validateConfig(const Config& c) {
   const std::string& ds = c.dataset;
-  if (!(ds == "blobs" || ds == "spirals" || ds == "rings" || ds == "moons" || ds == "xor" ||
-        ds == "checkerboard" || ds == "fashion-mnist" || (ds.rfind("csv:", 0) == 0 && ds.size() > 4)))
-    throw UserError(
-        "dataset: unknown '" + ds +
-        "' (allowed: blobs, spirals, rings, moons, xor (alias checkerboard), fashion-mnist, csv:PATH)");
+  if (!knownDataset(ds)) throw UserError("dataset: unknown '" + ds + "' (allowed: " + datasetList() + ")");
   rangeCheck("classes", c.classes, 2, 100, true);
   rangeCheck("samples", c.samples, ds == "fashion-mnist" ? 0 : 2, 100000, true);
   rangeCheck("input_dim", c.input_dim, 2, 4096, true);

@@ -16,6 +16,12 @@
 
 namespace ms {
 
+const std::vector<std::string>& datasetNames() {
+  static const std::vector<std::string> kNames = {"blobs", "spirals",      "rings",         "moons",
+                                                  "xor",   "checkerboard", "fashion-mnist", "csv:PATH"};
+  return kNames;
+}
+
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
