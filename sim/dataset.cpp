@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "sim/errors.h"
+#include "sim/math.h"
 #include "sim/rng.h"
 
 namespace ms {
@@ -23,8 +24,6 @@ const std::vector<std::string>& datasetNames() {
 }
 
 namespace {
-
-constexpr double kPi = 3.14159265358979323846;
 
 // Points of all classes before the split, in input space.
 struct Raw {
