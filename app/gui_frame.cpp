@@ -24,14 +24,13 @@
 #include "render/image_io.h"
 #include "render/scene.h"
 #include "sim/errors.h"
+#include "sim/math.h"
 
 namespace ms {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr double kPi = 3.14159265358979323846;
 
 bool fileExists(const std::string& p) {
   struct stat st;

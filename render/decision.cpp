@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "sim/errors.h"
+#include "sim/math.h"
 
 namespace ms {
 
@@ -88,7 +89,7 @@ std::vector<float> tabulateRule(const DecisionRule& r, int n) {
 void tabulateRuleRows(const DecisionRule& r, int n, int j0, int j1, float* out) {
   if (!r.valid()) return;
   std::vector<double> cos_at(n);  // the same angles for every class
-  for (int i = 0; i < n; ++i) cos_at[i] = std::cos(M_PI * i / (n - 1));
+  for (int i = 0; i < n; ++i) cos_at[i] = std::cos(kPi * i / (n - 1));
   for (int j = j0; j < j1; ++j)
     for (int i = 0; i < n; ++i) {
       const double c = cos_at[i];
@@ -113,7 +114,7 @@ double fastAcos(double x) {
                 a * (-0.0501743046 +
                      a * (0.0308918810 + a * (-0.0170881256 + a * (0.0066700901 - a * 0.0012624911))))));
   const double t = std::sqrt(1.0 - a) * p;
-  return x < 0 ? M_PI - t : t;
+  return x < 0 ? kPi - t : t;
 }
 
 // Range minimum and maximum over blocks of sampled curves, O(1) per query: a sparse table over the blocks,
@@ -192,7 +193,7 @@ SphereShortlist shortlistSphere(const DecisionRule& r, const std::vector<float>&
   // is within [t - rho, t + rho] of w_j, t the centre's angle to w_j. The slack covers GLSL's acos (Mesa's
   // polynomial is within 1e-4 rad), float directions and pixels that round into a neighbouring patch.
   constexpr double kSlack = 3e-3;
-  const double per_rad = (n - 1) / M_PI;
+  const double per_rad = (n - 1) / kPi;
   // A patch's centre direction and angular radius depend on the face only through a permutation and sign
   // of the axes, so they are worked out once per (tx, ty) of each grid: (res_l, res_l, 4) = face-local
   // centre (1, u, v) / |.| as (a, b, c), and rho.

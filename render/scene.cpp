@@ -9,11 +9,12 @@
 #include <cmath>
 #include <cstdio>
 
+#include "sim/math.h"
+
 namespace ms {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 constexpr double kTwoPi = 2 * kPi;
 
 // Held-out classes (labels >= K, test only) get colours of their own.

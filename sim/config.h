@@ -52,7 +52,8 @@ struct Config {
 };
 
 // Checks every field (names and ranges) except the loss parameters, which need K (validateParams).
-// Throws UserError naming the key, the value and what is allowed.
+// Throws UserError naming the key, the value and what is allowed. Defined in config.cpp; the dataset names
+// come from datasetNames() (sim/dataset.h).
 void validateConfig(const Config& c);
 
 }  // namespace ms

@@ -12,13 +12,18 @@
 #include <sstream>
 
 #include "sim/errors.h"
+#include "sim/math.h"
 #include "sim/rng.h"
 
 namespace ms {
 
-namespace {
+const std::vector<std::string>& datasetNames() {
+  static const std::vector<std::string> kNames = {"blobs", "spirals",      "rings",         "moons",
+                                                  "xor",   "checkerboard", "fashion-mnist", "csv:PATH"};
+  return kNames;
+}
 
-constexpr double kPi = 3.14159265358979323846;
+namespace {
 
 // Points of all classes before the split, in input space.
 struct Raw {

@@ -29,6 +29,11 @@ struct Dataset {
   std::vector<std::string> class_names;  // (K_all) in remapped order
 };
 
+// The dataset names a Config accepts, in the order help texts list them: blobs, spirals, rings, moons, xor,
+// checkerboard (another name of xor), fashion-mnist and "csv:PATH", which stands for "csv:" followed by the
+// path of the user's CSV file. validateConfig checks names and words its message with this list.
+const std::vector<std::string>& datasetNames();
+
 // Builds the dataset a config asks for. Throws UserError naming the key (bad name, range, missing or corrupt
 // file; for Fashion-MNIST the apt command that installs it).
 Dataset makeDataset(const Config& c);

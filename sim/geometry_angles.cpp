@@ -7,12 +7,12 @@
 #include <limits>
 
 #include "sim/geometry.h"
+#include "sim/math.h"
 
 namespace ms {
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kDeg = 180.0 / 3.14159265358979323846;
 
 double angleDeg(double c) {
   return std::acos(std::clamp(c, -1.0, 1.0)) * kDeg;

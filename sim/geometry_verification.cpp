@@ -18,6 +18,7 @@
 #include <limits>
 
 #include "sim/geometry.h"
+#include "sim/math.h"
 #include "sim/rng.h"
 
 namespace ms {
@@ -25,7 +26,6 @@ namespace ms {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kPi = 3.14159265358979323846;
 constexpr int kBuckets = 1 << 16;
 constexpr float kHalf = kBuckets / 2.0f;
 

@@ -9,6 +9,7 @@
 
 #include "sim/geometry.h"
 #include "sim/lemma.h"
+#include "sim/param_lookup.h"
 
 namespace ms {
 
@@ -21,12 +22,6 @@ int labelCount(const std::vector<int>* y) {
   if (y)
     for (int v : *y) C = std::max(C, v + 1);
   return C;
-}
-
-bool hasParam(const LossSpec& spec, const char* name) {
-  for (const auto& q : spec.params)
-    if (q.name == name) return true;
-  return false;
 }
 
 // Unit rows as row-major floats, for the pair loop.

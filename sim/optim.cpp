@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "sim/errors.h"
+#include "sim/math.h"
 
 namespace ms {
 
@@ -26,7 +27,7 @@ double scheduledLr(Schedule s, double base, int64_t step, int64_t total) {
   const double t = std::min(1.0, double(step) / double(total));
   if (s == Schedule::Step) return base * (t >= 0.75 ? 0.01 : t >= 0.5 ? 0.1 : 1.0);
   const double lo = base * 0.01;  // cosine (Loshchilov and Hutter 2017, no restarts)
-  return lo + 0.5 * (base - lo) * (1.0 + std::cos(3.14159265358979323846 * t));
+  return lo + 0.5 * (base - lo) * (1.0 + std::cos(kPi * t));
 }
 
 void Optimizer::configure(const OptimSettings& s, Eigen::Index n) {

@@ -1,10 +1,7 @@
-// Synchronous training of one Config: dataset, embedding model, loss, optimiser (see trainer.h).
-//
-// All parameters live in one buffer p with the layout
-//   [ network (MLP tensors or free embeddings E (n_train,d)) | W (K,d) | bias (K) | centres C (K,d) | scale ]
-// and the gradients in g of the same layout. W is the classifier of every loss except the metric ones; bias
-// is learned for plain softmax unless the user fixed it; C is moved by the centre losses' own update rule,
-// not by the optimiser; scale is NormFace's learnable s or L2-softmax's learnable alpha.
+// Synchronous training of one Config: dataset, embedding model, loss, optimiser (see trainer.h). This file is
+// the training side: building the state, the step, checkpoints and divergence, applying changes. Reading the
+// model (embeddings, decisions, Snapshot, Evaluation) is snapshot_build.cpp; checking a Config is config.cpp;
+// the state and its parameter layout are in trainer_impl.h.
 // Determinism: every random draw comes from ms::Rng streams seeded by the config, Eigen runs on one thread,
 // so the same config and seed give bit-identical parameters.
 #include "sim/trainer.h"
@@ -20,45 +17,17 @@
 #include "sim/network.h"
 #include "sim/optim.h"
 #include "sim/rng.h"
+#include "sim/trainer_impl.h"
 
 namespace ms {
 
 namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::string fmt(double v) {
   char b[32];
   std::snprintf(b, sizeof b, "%g", v);
   return b;
 }
-
-void rangeCheck(const char* key, double v, double lo, double hi, bool integer = false) {
-  if (!(v >= lo && v <= hi) || (integer && v != std::floor(v)))
-    throw UserError(std::string(key) + ": " + fmt(v) + " is out of range (allowed " +
-                    (integer ? "integer " : "") + fmt(lo) + ".." + fmt(hi) + ")");
-}
-
-// A downsampled ring: one entry per `stride` values; when full, neighbours merge and the stride doubles, so
-// the whole run stays visible in a bounded size.
-struct History {
-  std::vector<float> v;
-  int stride = 1, cnt = 0;
-  double acc = 0;
-  static constexpr size_t kCap = 2048;
-  void add(double x) {
-    acc += x;
-    if (++cnt < stride) return;
-    v.push_back(float(acc / cnt));
-    acc = 0;
-    cnt = 0;
-    if (v.size() >= kCap) {
-      for (size_t i = 0; i < v.size() / 2; ++i) v[i] = 0.5f * (v[2 * i] + v[2 * i + 1]);
-      v.resize(v.size() / 2);
-      stride *= 2;
-    }
-  }
-};
 
 bool sameData(const Config& a, const Config& b) {
   return a.dataset == b.dataset && a.classes == b.classes && a.samples == b.samples &&
@@ -72,116 +41,6 @@ bool sameModel(const Config& a, const Config& b) {
 }
 
 }  // namespace
-
-void validateConfig(const Config& c) {
-  const std::string& ds = c.dataset;
-  if (!(ds == "blobs" || ds == "spirals" || ds == "rings" || ds == "moons" || ds == "xor" ||
-        ds == "checkerboard" || ds == "fashion-mnist" || (ds.rfind("csv:", 0) == 0 && ds.size() > 4)))
-    throw UserError(
-        "dataset: unknown '" + ds +
-        "' (allowed: blobs, spirals, rings, moons, xor (alias checkerboard), fashion-mnist, csv:PATH)");
-  rangeCheck("classes", c.classes, 2, 100, true);
-  rangeCheck("samples", c.samples, ds == "fashion-mnist" ? 0 : 2, 100000, true);
-  rangeCheck("input_dim", c.input_dim, 2, 4096, true);
-  rangeCheck("spread", c.spread, 0, 100);
-  rangeCheck("noise", c.noise, 0, 10);
-  rangeCheck("imbalance", c.imbalance, 1, 1000);
-  rangeCheck("label_noise", c.label_noise, 0, 1);
-  rangeCheck("test_fraction", c.test_fraction, 0, 0.9);
-  rangeCheck("dim", c.dim, 2, 64, true);
-  if (c.model != "mlp" && c.model != "free")
-    throw UserError("model: unknown '" + c.model + "' (allowed: mlp, free)");
-  if (c.hidden.size() > 4)
-    throw UserError("hidden: " + std::to_string(c.hidden.size()) + " layers given (allowed 0..4 widths)");
-  for (int h : c.hidden) rangeCheck("hidden", h, 1, 4096, true);
-  parseActivation(c.activation);
-  findLoss(c.loss);
-  parseOptimizer(c.optimizer);
-  rangeCheck("lr", c.lr, 1e-12, 1e3);
-  rangeCheck("momentum", c.momentum, 0, 0.9999);
-  rangeCheck("weight_decay", c.weight_decay, 0, 1);
-  parseSchedule(c.schedule);
-  if (!(c.lr_weights < 0)) rangeCheck("lr_weights", c.lr_weights, 0, 1e3);  // negative: same as lr
-  rangeCheck("clip", c.clip, 0, 1e9);
-  rangeCheck("batch", c.batch, 1, 65536, true);
-  rangeCheck("steps", c.steps, 0, 1e9, true);
-  rangeCheck("display_points", c.display_points, 0, 1000000, true);
-  rangeCheck("grid", c.grid, 0, 1024, true);
-}
-
-struct Trainer::Impl {
-  Config cfg;
-  const LossSpec* spec = nullptr;
-  const LossSpec* softmax_spec = nullptr;
-  LossParams params;  // cfg.params plus what the trainer fills (class weights) and learns (bias)
-  LossState state;
-  Dataset data;
-  bool free_model = false;
-  MlpLayout mlp;
-  int d = 2, K = 2, P = 2;
-  int rows = 1;  // weight rows per class: 1, or sub-center ArcFace's k (W is (K k,d), class-major)
-  Eigen::Index KW() const { return Eigen::Index(K) * rows; }
-  Eigen::Index off_W = 0, off_b = 0, off_C = 0, off_scale = 0, n_total = 0;
-  Eigen::VectorXd p, g;
-  // Checkpoints every kCheckpointEvery steps: on divergence the older one is restored, so that the
-  // parameters come from before the blow-up began (the step just before a NaN is often already huge).
-  static constexpr int kCheckpointEvery = 25;
-  Eigen::VectorXd ck_new, ck_old;
-  LossState ck_new_state, ck_old_state;
-  int64_t ck_new_step = 0, ck_old_step = 0;
-  std::vector<ParamSegment> segs;
-  Optimizer opt;
-  Rng batch_rng{1};
-  std::vector<int> perm;
-  size_t perm_pos = 0;
-  bool learn_bias = false, learn_scale = false, anneal = false;
-  double scale_param = kNaN;  // the s/alpha param value the learned scale started from
-
-  // step scratch (reused: no allocation per warm step)
-  RowMat Xb;
-  std::vector<int> idx, yb;
-  Mat H, dH, Wm, dW, Cm;
-  MlpCache cache;
-  LossWorkspace ws;
-  LossAux aux;
-
-  int64_t step = 0;
-  bool diverged = false;
-  std::string message;
-  double last_loss = kNaN, last_lr = 0, sps = 0, latency_ms = -1;
-  History loss_hist, acc_hist;
-
-  // display subset and the costly parts of a snapshot, refreshed by snapshot(with_metrics)
-  std::vector<int> disp_train, disp_test;
-  mutable MlpCache eval_cache;
-  mutable RowMat eval_X;
-  mutable History test_hist;
-  mutable bool have_heavy = false;
-  mutable int64_t heavy_step = -1;
-  mutable double test_acc = kNaN;
-  mutable Metrics metrics;
-  mutable std::vector<uint8_t> grid_class;
-  mutable std::vector<float> grid_conf;
-  float gx0 = 0, gx1 = 0, gy0 = 0, gy1 = 0;
-
-  bool usesW() const { return spec->traits.has_weights || spec->traits.joint_softmax; }
-  bool usesCentres() const { return spec->traits.uses_centres; }
-  // The rule that classifies: the loss's own test logit; the joint softmax's for the centre family.
-  const LossSpec& decisionSpec() const { return spec->traits.joint_softmax ? *softmax_spec : *spec; }
-
-  // The weights the rule scores with, Wfull (K r,d), and one per class for the views and the metrics,
-  // Wclass (K,d): the same when r = 1; else each class's dominant sub-centre. Metric losses: class means.
-  void classWeights(const Mat& Htr, const std::vector<int>& ytr, Mat& Wfull, Mat& Wclass) const;
-  void build();
-  void setupLoss(bool loss_changed, const Config& old);
-  void setupOptimizer();
-  void sampleBatch();
-  void embed(const MatF& X, const std::vector<int>& rows, bool train_rows, Mat& H) const;
-  void classDirections(const Mat& Htr, const std::vector<int>& ytr, Mat& dirs) const;
-  void predict(const Mat& H, const Mat& Wd, std::vector<int>* cls, std::vector<float>* conf) const;
-  double accuracy(const Mat& H, const std::vector<int>& y, const Mat& Wd) const;
-  bool divergedAt(const std::string& what);
-};
 
 void Trainer::Impl::build() {
   validateConfig(cfg);
@@ -363,117 +222,6 @@ void Trainer::Impl::sampleBatch() {
     Xb.resize(b, P);
     for (int i = 0; i < b; ++i) Xb.row(i) = data.X_train.row(idx[i]).cast<double>();
   }
-}
-
-// H (rows,d) of the given rows of X; free models read E (train rows only).
-void Trainer::Impl::embed(const MatF& X, const std::vector<int>& rows, bool train_rows, Mat& Hout) const {
-  const Eigen::Index n = Eigen::Index(rows.size());
-  Hout.resize(n, d);
-  if (free_model) {
-    if (train_rows) freeForward(p.data(), d, rows, Hout);
-    return;
-  }
-  const Eigen::Index chunk = 1024;  // bounded scratch, cache friendly
-  Mat Hc;
-  for (Eigen::Index s = 0; s < n; s += chunk) {
-    const Eigen::Index m = std::min(chunk, n - s);
-    eval_X.resize(m, P);
-    for (Eigen::Index i = 0; i < m; ++i) eval_X.row(i) = X.row(rows[size_t(s + i)]).cast<double>();
-    mlpForward(mlp, p.data(), eval_X, eval_cache, Hc);
-    Hout.middleRows(s, m) = Hc;
-  }
-}
-
-// Unit mean direction of each class (metric losses have no W; the views draw these instead).
-void Trainer::Impl::classDirections(const Mat& Htr, const std::vector<int>& ytr, Mat& dirs) const {
-  dirs = Mat::Zero(K, d);
-  for (Eigen::Index i = 0; i < Htr.rows(); ++i) {
-    const double nrm = Htr.row(i).norm();
-    if (nrm > 0 && ytr[size_t(i)] < K) dirs.row(ytr[size_t(i)]) += Htr.row(i) / nrm;
-  }
-  for (int k = 0; k < K; ++k) {
-    const double nrm = dirs.row(k).norm();
-    if (nrm > 0) dirs.row(k) /= nrm;
-  }
-}
-
-void Trainer::Impl::classWeights(const Mat& Htr, const std::vector<int>& ytr, Mat& Wfull, Mat& Wclass) const {
-  if (!usesW()) {
-    classDirections(Htr, ytr, Wfull);
-    Wclass = Wfull;
-    return;
-  }
-  Wfull = Eigen::Map<const Mat>(p.data() + off_W, KW(), d);
-  if (rows == 1) {
-    Wclass = Wfull;
-    return;
-  }
-  // Dominant sub-centre: the one nearest (in angle) to the most of its class's displayed samples.
-  std::vector<int> votes(size_t(KW()), 0);
-  for (Eigen::Index i = 0; i < Htr.rows(); ++i) {
-    const int y = ytr[size_t(i)];
-    if (y >= K) continue;
-    Eigen::Index best = Eigen::Index(y) * rows;
-    double best_c = -2;
-    for (Eigen::Index q = Eigen::Index(y) * rows; q < Eigen::Index(y + 1) * rows; ++q) {
-      const double n = Wfull.row(q).norm();
-      const double c = n > 0 ? Htr.row(i).dot(Wfull.row(q)) / n : -1;
-      if (c > best_c) best_c = c, best = q;
-    }
-    votes[size_t(best)]++;
-  }
-  Wclass.resize(K, d);
-  for (int k = 0; k < K; ++k) {
-    Eigen::Index best = Eigen::Index(k) * rows;
-    for (Eigen::Index q = best + 1; q < Eigen::Index(k + 1) * rows; ++q)
-      if (votes[size_t(q)] > votes[size_t(best)]) best = q;
-    Wclass.row(k) = Wfull.row(best);
-  }
-}
-
-// Class by the decision rule's test logits; conf = the largest softmax probability of those logits. Wd is
-// (K r,d) with r weight rows per class (sub-centres): a class scores its best row.
-void Trainer::Impl::predict(const Mat& Hp, const Mat& Wd, std::vector<int>* cls,
-                            std::vector<float>* conf) const {
-  const LossSpec& ds = decisionSpec();
-  const bool metric = !usesW();  // nearest class-mean direction
-  const Eigen::Index n = Hp.rows(), r = Wd.rows() / K;
-  if (cls) cls->resize(size_t(n));
-  if (conf) conf->resize(size_t(n));
-  Eigen::VectorXd wn(Wd.rows());
-  for (Eigen::Index k = 0; k < Wd.rows(); ++k) wn[k] = Wd.row(k).norm();
-  const Mat dots = Hp * Wd.transpose();  // (n,K r)
-  std::vector<double> z(K);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const double hn = Hp.row(i).norm();
-    int best = 0;
-    for (int k = 0; k < K; ++k) {
-      for (Eigen::Index q = Eigen::Index(k) * r; q < Eigen::Index(k + 1) * r; ++q) {
-        const double c = (hn > 0 && wn[q] > 0) ? dots(i, q) / (hn * wn[q]) : 0.0;
-        const double v = metric ? 10.0 * c : testLogit(ds, params, state, k, c, hn, wn[q]);
-        if (q == Eigen::Index(k) * r || v > z[k]) z[k] = v;
-      }
-      if (z[k] > z[best]) best = k;
-    }
-    if (cls) (*cls)[size_t(i)] = best;
-    if (conf) {
-      double s = 0;
-      for (int k = 0; k < K; ++k) s += std::exp(z[k] - z[best]);
-      (*conf)[size_t(i)] = float(1.0 / s);
-    }
-  }
-}
-
-double Trainer::Impl::accuracy(const Mat& Hp, const std::vector<int>& y, const Mat& Wd) const {
-  std::vector<int> c;
-  predict(Hp, Wd, &c, nullptr);
-  int64_t ok = 0, n = 0;
-  for (size_t i = 0; i < c.size(); ++i)
-    if (y[i] < K) {
-      ++n;
-      ok += c[i] == y[i];
-    }
-  return n ? double(ok) / double(n) : kNaN;
 }
 
 // Restores the last finite state and says what happened and what to change.
@@ -659,151 +407,6 @@ double Trainer::flopsPerStep() const {
   const Impl& s = *impl_;
   if (s.free_model) return 0;
   return mlpFlopsPerStep(s.mlp, std::min<int>(s.cfg.batch, int(s.data.X_train.rows())));
-}
-
-SnapshotPtr Trainer::snapshot(bool with_metrics, uint64_t controls_version) const {
-  const Impl& s = *impl_;
-  auto out = std::make_shared<Snapshot>();
-  Snapshot& o = *out;
-  o.controls_version = controls_version;
-  o.step = s.step;
-  o.dim = s.d;
-  o.K = s.K;
-  o.K_all = s.data.K_all;
-  o.class_names = s.data.class_names;
-  o.input_dim = s.P;
-  o.loss = s.spec->name;
-  o.params = s.params;
-  o.loss_state = s.state;
-  o.lr = s.last_lr;
-  o.control_latency_ms = s.latency_ms;
-
-  Mat Htr, Hte;
-  s.embed(s.data.X_train, s.disp_train, true, Htr);
-  s.embed(s.data.X_test, s.disp_test, false, Hte);
-  std::vector<int> ytr(s.disp_train.size()), yte(s.disp_test.size());
-  for (size_t i = 0; i < ytr.size(); ++i) ytr[i] = s.data.y_train[s.disp_train[i]];
-  for (size_t i = 0; i < yte.size(); ++i) yte[i] = s.data.y_test[s.disp_test[i]];
-  Mat Wfull, Wd;
-  s.classWeights(Htr, ytr, Wfull, Wd);
-
-  const size_t n = ytr.size() + yte.size();
-  o.embeddings.resize(n * s.d);
-  o.labels.resize(n);
-  o.is_test.resize(n);
-  for (size_t i = 0; i < ytr.size(); ++i) {
-    for (int j = 0; j < s.d; ++j) o.embeddings[i * s.d + j] = float(Htr(Eigen::Index(i), j));
-    o.labels[i] = ytr[i];
-    o.is_test[i] = 0;
-  }
-  for (size_t i = 0; i < yte.size(); ++i) {
-    const size_t r = ytr.size() + i;
-    for (int j = 0; j < s.d; ++j) o.embeddings[r * s.d + j] = float(Hte(Eigen::Index(i), j));
-    o.labels[r] = yte[i];
-    o.is_test[r] = 1;
-  }
-  if (s.P == 2) {
-    o.inputs.resize(n * 2);
-    for (size_t i = 0; i < ytr.size(); ++i)
-      for (int j = 0; j < 2; ++j) o.inputs[i * 2 + j] = s.data.X_train(s.disp_train[i], j);
-    for (size_t i = 0; i < yte.size(); ++i)
-      for (int j = 0; j < 2; ++j) o.inputs[(ytr.size() + i) * 2 + j] = s.data.X_test(s.disp_test[i], j);
-  }
-  o.weights.resize(size_t(s.K) * s.d);
-  for (int k = 0; k < s.K; ++k)
-    for (int j = 0; j < s.d; ++j) o.weights[size_t(k) * s.d + j] = Wd(k, j);
-  if (s.rows > 1) {
-    o.subcentres.resize(size_t(s.KW()) * s.d);
-    for (Eigen::Index k = 0; k < s.KW(); ++k)
-      for (int j = 0; j < s.d; ++j) o.subcentres[size_t(k) * s.d + j] = Wfull(k, j);
-  }
-  if (s.usesCentres()) {
-    Eigen::Map<const Mat> C(s.p.data() + s.off_C, s.K, s.d);
-    o.centres.resize(size_t(s.K) * s.d);
-    for (int k = 0; k < s.K; ++k)
-      for (int j = 0; j < s.d; ++j) o.centres[size_t(k) * s.d + j] = C(k, j);
-  }
-  o.train_accuracy = s.accuracy(Htr, ytr, Wfull);
-
-  if (with_metrics || !s.have_heavy) {
-    s.test_acc = yte.empty() ? kNaN : s.accuracy(Hte, yte, Wfull);
-    if (!std::isnan(s.test_acc)) s.test_hist.add(s.test_acc);
-    // Input-space class map: the model's decision on a grid over the 2-D input plane.
-    const int G = s.cfg.grid;
-    if (s.P == 2 && G > 0 && !s.free_model) {
-      MatF Xg(Eigen::Index(G) * G, 2);
-      for (int r = 0; r < G; ++r)
-        for (int c = 0; c < G; ++c) {
-          Xg(r * G + c, 0) = s.gx0 + (s.gx1 - s.gx0) * (c + 0.5f) / G;
-          Xg(r * G + c, 1) = s.gy0 + (s.gy1 - s.gy0) * (r + 0.5f) / G;
-        }
-      std::vector<int> rows(size_t(G) * G);
-      for (size_t i = 0; i < rows.size(); ++i) rows[i] = int(i);
-      Mat Hg;
-      s.embed(Xg, rows, false, Hg);
-      std::vector<int> cls;
-      s.predict(Hg, Wfull, &cls, &s.grid_conf);
-      s.grid_class.assign(cls.begin(), cls.end());
-    } else {
-      s.grid_class.clear();
-      s.grid_conf.clear();
-    }
-    if (with_metrics) {
-      MetricsInput mi;
-      mi.spec = s.spec;
-      mi.params = &s.params;
-      mi.state = &s.state;
-      mi.train = &Htr;
-      mi.train_labels = &ytr;
-      mi.test = &Hte;
-      mi.test_labels = &yte;
-      mi.weights = &Wd;
-      mi.holdout_classes = s.data.holdout;
-      mi.seed = s.cfg.seed;
-      s.metrics = computeMetrics(mi);
-    }
-    s.have_heavy = true;
-    s.heavy_step = s.step;
-  }
-  o.test_accuracy = s.test_acc;
-  o.metrics = s.metrics;
-  o.metrics_step = s.heavy_step;
-  if (!s.grid_class.empty()) {
-    o.grid_w = o.grid_h = s.cfg.grid;
-    o.grid_x0 = s.gx0;
-    o.grid_x1 = s.gx1;
-    o.grid_y0 = s.gy0;
-    o.grid_y1 = s.gy1;
-    o.grid_class = s.grid_class;
-    o.grid_conf = s.grid_conf;
-  }
-  o.loss_history = s.loss_hist.v;
-  o.train_acc_history = s.acc_hist.v;
-  o.test_acc_history = s.test_hist.v;
-  o.history_stride = s.loss_hist.stride;
-  o.train_acc_history_stride = 8 * s.acc_hist.stride;
-  o.loss_value = s.last_loss;
-  o.steps_per_second = s.sps;
-  o.diverged = s.diverged;
-  o.message = s.message;
-  return out;
-}
-
-Trainer::Evaluation Trainer::evaluate() const {
-  const Impl& s = *impl_;
-  Evaluation e;
-  std::vector<int> rtr(s.data.X_train.rows()), rte(s.free_model ? 0 : s.data.X_test.rows());
-  for (size_t i = 0; i < rtr.size(); ++i) rtr[i] = int(i);
-  for (size_t i = 0; i < rte.size(); ++i) rte[i] = int(i);
-  s.embed(s.data.X_train, rtr, true, e.train);
-  s.embed(s.data.X_test, rte, false, e.test);
-  e.train_labels = s.data.y_train;
-  e.test_labels.assign(s.data.y_test.begin(), s.data.y_test.begin() + rte.size());
-  Mat Wd, Wclass;
-  s.classWeights(e.train, e.train_labels, Wd, Wclass);
-  e.train_accuracy = s.accuracy(e.train, e.train_labels, Wd);
-  e.test_accuracy = rte.empty() ? kNaN : s.accuracy(e.test, e.test_labels, Wd);
-  return e;
 }
 
 }  // namespace ms

@@ -25,12 +25,12 @@
 #include "render/shader.h"
 #include "render/text.h"
 #include "sim/errors.h"
+#include "sim/math.h"
 #include "tests/gl_target.h"
 
 namespace ms {
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 double deg(double d) {
   return d * kPi / 180;
 }

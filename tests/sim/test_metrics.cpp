@@ -8,14 +8,12 @@
 #include <limits>
 
 #include "sim/geometry.h"
+#include "sim/math.h"
 #include "sim/metrics.h"
 #include "sim/rng.h"
 
 namespace ms {
 namespace {
-
-constexpr double kPi = 3.14159265358979323846;
-constexpr double kDeg = 180.0 / kPi;
 
 // Regular simplex of K unit vectors in d >= K-1 dimensions: e_i - 1/K, expressed in an orthonormal basis of
 // the sum-zero subspace (so it also fits d = K-1), then padded with zeros.

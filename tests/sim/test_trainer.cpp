@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "sim/dataset.h"
 #include "sim/errors.h"
 #include "sim/trainer.h"
 
@@ -261,6 +262,40 @@ TEST(Trainer, BadConfigNamesTheKey) {
   c = small();
   c.params.values["s"] = 5000;
   EXPECT_THROW(Trainer{c}, UserError);
+}
+
+// The dataset names come from one list (sim/dataset.h): every name on it passes validateConfig and, for the
+// sets that need no file, trains; a name off the list is refused with a message listing every entry.
+TEST(Trainer, DatasetNamesAreOneList) {
+  const std::vector<std::string>& names = datasetNames();
+  ASSERT_FALSE(names.empty());
+  Config c = small();
+  c.steps = 5;
+  for (const std::string& n : names) {
+    SCOPED_TRACE(n);
+    const size_t colon = n.find(':');
+    if (colon != std::string::npos) {  // a pattern such as csv:PATH: any non-empty path passes validation
+      c.dataset = n.substr(0, colon + 1) + "/some/file.csv";
+      EXPECT_NO_THROW(validateConfig(c));
+      c.dataset = n.substr(0, colon + 1);
+      EXPECT_THROW(validateConfig(c), UserError);
+      continue;
+    }
+    c.dataset = n;
+    EXPECT_NO_THROW(validateConfig(c));
+    if (n == "fashion-mnist") continue;  // needs the Debian package's files
+    Trainer t(c);
+    EXPECT_TRUE(t.step()) << t.message();
+  }
+  c.dataset = "swiss-roll";
+  try {
+    validateConfig(c);
+    FAIL() << "an unknown dataset passed";
+  } catch (const UserError& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.rfind("dataset: unknown 'swiss-roll'", 0), 0u) << m;
+    for (const std::string& n : names) EXPECT_NE(m.find(n), std::string::npos) << m;
+  }
 }
 
 }  // namespace
