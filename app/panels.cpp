@@ -14,12 +14,12 @@
 #include "sim/errors.h"
 #include "sim/lemma.h"
 #include "sim/loss.h"
+#include "sim/math.h"
+#include "sim/param_lookup.h"
 
 namespace ms {
 
 namespace {
-
-constexpr double kPi = 3.14159265358979323846;
 
 bool sliderDouble(const char* label, double* v, double lo, double hi, bool log = false,
                   const char* fmt = "%.4g") {
@@ -62,18 +62,6 @@ const LossSpec* tryFindLoss(const std::string& name) {
   } catch (const UserError&) {
     return nullptr;
   }
-}
-
-bool hasParam(const LossSpec& spec, const std::string& name) {
-  for (const auto& p : spec.params)
-    if (p.name == name) return true;
-  return false;
-}
-
-const ParamSpec* findParam(const LossSpec& spec, const std::string& name) {
-  for (const auto& p : spec.params)
-    if (p.name == name) return &p;
-  return nullptr;
 }
 
 double curParam(const RunState& r, const LossSpec& spec, const std::string& name) {

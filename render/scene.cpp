@@ -173,14 +173,20 @@ void addCaption(Scene& sc, const Snapshot& s) {
   }
 }
 
+// The lemma rows mean something only for a loss with a margin; a margin that is not defined reads "-".
+size_t lemmaRows(const Snapshot& s, const DecisionRule& r) {
+  return r.spec && r.spec->traits.has_margin ? std::min<size_t>(s.metrics.lemma.size(), 4) : 0;
+}
+
 void addLemmaBlock(Scene& sc, const Snapshot& s) {
   const float u = sc.ui, pad = 14 * u, size = 13 * u;
-  const size_t rows = std::min<size_t>(s.metrics.lemma.size(), 4);
+  const size_t rows = lemmaRows(s, sc.rule);
+  auto deg = [](double v) { return std::isfinite(v) ? fmt("%.1f°", v) : std::string("-"); };
   for (size_t i = 0; i < rows; ++i) {
     const LemmaRow& l = s.metrics.lemma[i];
     std::string t = "W" + std::to_string(l.class_a) + "–W" + std::to_string(l.class_b) +
-                    ":  α = " + fmt("%.1f°", l.alpha_deg) + "   margin theory " +
-                    fmt("%.1f°", l.theory_margin_deg) + "   measured " + fmt("%.1f°", l.measured_margin_deg);
+                    ":  α = " + fmt("%.1f°", l.alpha_deg) + "   margin theory " + deg(l.theory_margin_deg) +
+                    "   measured " + deg(l.measured_margin_deg);
     const float y = sc.height - pad - size * 1.4f * (rows - 1 - i);
     sc.texts.push_back({pad, y, t, size, sc.theme.foreground, 0});
   }
@@ -262,14 +268,20 @@ bool normDependent(const DecisionRule& r) {
   for (int i = 0; i < 360; ++i) {
     const double a = kTwoPi * i / 360, x = std::cos(a), y = std::sin(a);
     for (int j = 0; j < r.K; ++j) c[j] = x * r.dirs[j * 2] + y * r.dirs[j * 2 + 1];
-    if (lo.classify(c.data(), nullptr) != hi.classify(c.data(), nullptr)) return true;
+    // The winner, or only the claim: MagFace's and AdaFace's margins grow or shrink with |h|.
+    bool claim_lo = true, claim_hi = true;
+    if (lo.classify(c.data(), &claim_lo) != hi.classify(c.data(), &claim_hi) || claim_lo != claim_hi)
+      return true;
   }
   return false;
 }
 
 // Class map of the plane at about one texel per 3 pixels (at most 256 a side): region tint, and the neutral
 // band tint where the winner would not claim the point at training time.
-Shape planeMap(const Scene& sc, const Map2& m, const DecisionRule& r, int KP, bool regions, bool margins) {
+// The raw plane per texel; positions are drawn at raw_scale, so a texel at view radius n holds |h| = n /
+// raw_scale.
+Shape planeMap(const Scene& sc, const Map2& m, const DecisionRule& r, int KP, bool regions, bool margins,
+               double raw_scale) {
   Shape img;
   img.kind = Shape::Kind::Image;
   img.role = "class-map";
@@ -284,7 +296,7 @@ Shape planeMap(const Scene& sc, const Map2& m, const DecisionRule& r, int KP, bo
     for (int col = 0; col < img.img_w; ++col) {
       const double px = (col + 0.5) * sc.width / img.img_w, py = (row + 0.5) * sc.height / img.img_h;
       const double x = (px - m.cx) / m.k, y = -(py - m.cy) / m.k, n = std::hypot(x, y);
-      rule.hnorm = n;
+      rule.hnorm = n / raw_scale;
       for (int j = 0; j < r.K; ++j) c[j] = n > 0 ? (x * r.dirs[j * 2] + y * r.dirs[j * 2 + 1]) / n : 0.0;
       bool claimed = true;
       const int win = rule.classify(c.data(), &claimed);
@@ -349,9 +361,7 @@ CircleLayout circleLayout(const Scene& sc, const Snapshot& s, bool raw_view) {
     }
   }
   // Room at the bottom for the lemma rows when annotations are on.
-  L.lemma_h = v.show_annotations
-                  ? static_cast<float>(std::min<size_t>(s.metrics.lemma.size(), 4)) * 13 * 1.4f * u
-                  : 0.0f;
+  L.lemma_h = v.show_annotations ? static_cast<float>(lemmaRows(s, sc.rule)) * 13 * 1.4f * u : 0.0f;
   L.m.cx = sc.width * 0.5f;
   L.m.cy = (sc.height - L.lemma_h) * 0.5f + 10 * u;
   L.m.k = static_cast<float>((0.5 * std::min<float>(sc.width, sc.height - L.lemma_h) - 24 * u) / L.extent);
@@ -434,7 +444,7 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
   // wedges: if the winner changes with the norm anywhere, the regions are evaluated per texel instead.
   const bool per_texel = raw_view && r.valid() && normDependent(r);
   if (per_texel && (v.show_regions || v.show_margins)) {
-    sc.under.push_back(planeMap(sc, m, r, paletteSize(s), v.show_regions, v.show_margins));
+    sc.under.push_back(planeMap(sc, m, r, paletteSize(s), v.show_regions, v.show_margins, raw_scale));
     cd.regions.clear();
     cd.bands.clear();
     cd.margin_edges.clear();
@@ -515,6 +525,19 @@ void buildCircle(Scene& sc, const Snapshot& s, bool raw_view) {
                           "W" + std::to_string(j), 14 * u, c, 1});
     }
 
+  // Sub-centres (sub-center ArcFace): every one faintly, at the dominant arrow's length; the class arrow
+  // above is the dominant one.
+  const int kd = r.dim == 2 ? 2 : 0;
+  if (v.show_weights && r.valid() && kd && !s.subcentres.empty()) {
+    const int rows = int(s.subcentres.size() / kd) / std::max(1, r.K);
+    for (int q = 0; q < r.K * rows; ++q) {
+      const double x = s.subcentres[size_t(q) * 2], y = s.subcentres[size_t(q) * 2 + 1];
+      if (x == 0 && y == 0) continue;
+      const int j = q / rows;
+      arrow(sc.over, m(0, 0), m.polar(0.8 * ar, std::atan2(y, x)), 1.6f * u,
+            withAlpha(classColour(j, paletteSize(s)), 0.45f), 10 * u, "subcentre");
+    }
+  }
   if (v.show_weights && v.weights_true_norm && wmax > 0)
     sc.texts.push_back({14 * u, sc.height - 14 * u - lemma_h,
                         "arrows: |W| relative to the largest, " + fmt("%.3g", wmax), 12 * u, th.muted, 0});
@@ -676,6 +699,19 @@ void buildSphere(Scene& sc, const Snapshot& s) {
       sc.layers.push_back(std::move(raw));
     }
     sc.layers.push_back(embeddingLayer(s, v, false, 1, pr));
+  }
+  if (v.show_weights && r.valid() && r.dim == 3 && !s.subcentres.empty()) {
+    const int rows = int(s.subcentres.size() / 3) / std::max(1, r.K);
+    for (int q = 0; q < r.K * rows; ++q) {
+      const double* w = &s.subcentres[size_t(q) * 3];
+      const double n = std::sqrt(w[0] * w[0] + w[1] * w[1] + w[2] * w[2]);
+      if (n <= 0) continue;
+      const double o[3] = {0, 0, 0}, t[3] = {1.25 * w[0] / n, 1.25 * w[1] / n, 1.25 * w[2] / n};
+      float z0, z1;
+      const P2 a = project(o, &z0), b = project(t, &z1);
+      arrow(sc.over, a, b, 1.6f * u, withAlpha(classColour(q / rows, paletteSize(s)), 0.45f), 10 * u,
+            "subcentre", z0, z1, true);
+    }
   }
   if (v.show_weights && r.valid() && r.dim == 3)
     for (int j = 0; j < r.K; ++j) {

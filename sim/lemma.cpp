@@ -4,6 +4,8 @@
 // alpha, a unit feature on the arc between them at angle t from w_a, hence alpha - t from w_b.
 #include "sim/lemma.h"
 
+#include "sim/math.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -12,9 +14,7 @@ namespace ms {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kDeg = 180.0 / kPi;
 
 void setNote(std::string* note, const std::string& s) {
   if (note && note->empty()) *note = s;

@@ -147,6 +147,9 @@ struct LossSpec {
   // Cosine path only: batch statistics and scale moved before the logits (AdaCos, CurricularFace, AdaFace).
   void (*prepare)(ResolvedParams& r, LossState& st, const Mat& Ct, const Vec& hn, const std::vector<int>& y,
                   LossWorkspace& ws) = nullptr;
+  // Parameter values at which nothing is detached from the gradient (AdaCos's batch s, AdaFace's norm
+  // scaler), so that finite differences check the whole gradient; empty when nothing ever is.
+  std::map<std::string, double> exact_gradient_at;
   // Checks between parameters that ranges cannot express; returns the complaint or "" (validateParams).
   std::string (*check)(const ParamReader&) = nullptr;
 };

@@ -181,6 +181,7 @@ void appendModernLosses(std::vector<LossSpec>& out) {
       "code.";
   s.traits = {};
   s.traits.has_margin = s.traits.feature_norm = s.traits.stateful = true;
+  s.exact_gradient_at = {{"h", 0}};  // z = 0: the detached norm no longer enters
   s.rule.target = [](const ResolvedParams& r, double c, double hn, double, Dz& d) {
     double dcc = 0;
     const double cc = adaClamp(c, dcc);

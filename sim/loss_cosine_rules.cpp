@@ -476,6 +476,7 @@ void appendCosineLosses(std::vector<LossSpec>& out) {
       "logits, no gradient through s";
   s.paper = "Zhang et al. 2019, AdaCos: adaptively scaling cosine logits, CVPR, eqs. (13) and (15)";
   s.notes = "AdaCos: s is updated from the batch before the logits, with no gradient through s.";
+  s.exact_gradient_at = {{"adaptive", 0}};
   s.traits = {};
   s.traits.stateful = true;
   s.rule = {};
@@ -523,6 +524,7 @@ void appendCosineLosses(std::vector<LossSpec>& out) {
   out.push_back(s);
   s.notes = "";
   s.prepare = nullptr;
+  s.exact_gradient_at = {};
 
   appendModernLosses(out);
 }

@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "sim/loss.h"
+#include "sim/math.h"
 
 namespace ms::detail {
 
-constexpr double kPi = 3.14159265358979323846;
 constexpr double kEps = 1e-12;          // norm floor
 constexpr double kCosMax = 1.0 - 1e-7;  // clamp before acos
 

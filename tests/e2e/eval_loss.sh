@@ -61,14 +61,18 @@ bad "NaN" '{"loss":"arcface","features":[[1,NaN]],"weights":[[1,0]],"labels":[0]
 bad "string for a number" '{"loss":"arcface","features":[[1,"2"]],"weights":[[1,0]],"labels":[0]}' "features[0][1]"
 bad "missing weights" '{"loss":"cosface","features":[[1,2]],"labels":[0]}' weights
 bad "bias of the wrong length" '{"loss":"softmax","params":{"bias":[1,2,3]},"features":[[1,2]],"weights":[[1,0],[0,1]],"labels":[0]}' bias "K = 2"
+bad "sub-centre rows not a multiple of k" '{"loss":"subcenter-arcface","params":{"k":3},"features":[[1,2]],"weights":[[1,0],[0,1]],"labels":[0]}' "2 rows" "k = 3"
+bad "magface u_a below l_a" '{"loss":"magface","params":{"l_a":50,"u_a":20},"features":[[1,2]],"weights":[[1,0]],"labels":[0]}' u_a l_a
 bad "unknown key" '{"loss":"softmax","feature":[[1,2]],"weights":[[1,0]],"labels":[0]}' feature labels
 
 # the catalogue
 txt=$("$bin" losses); code=$?
 js=$("$bin" losses --json); jcode=$?
 check "losses exits 0" '[[ $code == 0 && $jcode == 0 ]]'
-for name in softmax weighted-softmax focal modified-softmax l-softmax a-softmax l2-softmax normface coco am-softmax \
-  arcface combined enhanced-am-softmax adacos center center-invariant range marginal contrastive triplet tse tpe; do
+# every loss the catalogue names is listed in both forms, and the catalogue has at least the 26 of the contract
+names=$(python3 -c 'import json,sys; print(" ".join(l["name"] for l in json.load(sys.stdin)))' <<<"$js")
+check "the catalogue has 26 losses or more" '[[ $(wc -w <<<"$names") -ge 26 ]]'
+for name in $names curricularface subcenter-arcface magface adaface; do
   check "losses lists $name" '[[ "$txt" == *"$name"* && "$js" == *"\"name\": \"$name\""* ]]'
 done
 check "losses --json gives ranges and defaults" '[[ "$js" == *"\"min\""* && "$js" == *"\"max\""* && "$js" == *"\"default\""* ]]'

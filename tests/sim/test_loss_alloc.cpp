@@ -57,10 +57,13 @@ TEST(LossAlloc, WarmCallsDoNotAllocate) {
         aux.centres = &C;
         Mat dH, dW;
         const bool w = spec.traits.has_weights || spec.traits.joint_softmax;
-        lossForwardBackward(spec, p, st, H, w ? &W : nullptr, y, dH, w ? &dW : nullptr, ws, &aux);
+        // sub-centres: k rows per class
+        const Mat Wk = W.replicate(weightRowsPerClass(spec, p), 1);
+        const Mat* Wuse = weightRowsPerClass(spec, p) > 1 ? &Wk : &W;
+        lossForwardBackward(spec, p, st, H, w ? Wuse : nullptr, y, dH, w ? &dW : nullptr, ws, &aux);
         const long before = g_news.load();
         const double v =
-            lossForwardBackward(spec, p, st, H, w ? &W : nullptr, y, dH, w ? &dW : nullptr, ws, &aux);
+            lossForwardBackward(spec, p, st, H, w ? Wuse : nullptr, y, dH, w ? &dW : nullptr, ws, &aux);
         const long allocs = g_news.load() - before;
         EXPECT_EQ(allocs, 0) << spec.name << " K=" << K << (joint ? " joint" : "");
         EXPECT_TRUE(std::isfinite(v));
