@@ -18,11 +18,21 @@ nlohmann::json configToJson(const Config& c);
 // Applies the keys present in j on top of c; unknown keys and bad values throw UserError.
 void applyConfigJson(const nlohmann::json& j, Config& c);
 Config loadConfigFile(const std::string& path);  // throws UserError (missing, malformed, bad key)
+
+// Bounded JSON input: a preset or request is read only up to max_bytes, and its nesting is measured by a
+// scan of the brackets outside strings before the parser sees it, so a value nested 200,000 deep is one
+// line of error and not a stack overflow wherever it is later walked or printed. Errors begin with `label`
+// (e.g. "config 'a.json'") and say the limit.
+constexpr size_t kMaxConfigBytes = size_t(4) << 20;
+constexpr int kMaxJsonDepth = 16;
+nlohmann::json parseJsonBounded(const std::string& label, const std::string& text, int max_depth);
+// Reads and parses a JSON file (not a folder, at most kMaxConfigBytes, nesting at most kMaxJsonDepth).
+nlohmann::json readJsonFile(const std::string& label, const std::string& path);
+// A value or text shortened for a one-line message (about 40 characters; never walks a whole value).
+std::string shortJson(const nlohmann::json& v);
+std::string shortText(const std::string& s, size_t max = 40);
 // Writes atomically (temp file + rename): nothing half-written on failure.
 void saveConfigFile(const Config& c, const std::string& path);
-// Before any work: the folder of an output file given as option `key` must exist and be writable (files are
-// written as a temp file there, then renamed). Throws UserError naming the option; an empty path passes.
-void checkWritable(const std::string& key, const std::string& path);
 
 // The shared training options of `train` and `render` (DESIGN.md "Contracts"): --config FILE first, then
 // the flags given override it. Values are kept as text and converted by the same code as preset JSON, so a
@@ -32,6 +42,7 @@ struct TrainingOptions {
   std::map<std::string, std::string> given;  // config key -> value text of the flags given
   std::vector<std::string> params;           // --param KEY=VALUE, in order
   std::string save_config;                   // --save-config FILE
+  bool portable = false;                     // --portable: usePortableArithmetic() (sim/network_simd.h)
 };
 void addTrainingOptions(CLI::App& app, TrainingOptions& o);
 // The Config the options describe (the defaults, then --config, then the flags); throws UserError.
