@@ -178,7 +178,11 @@ int cmdRender(int argc, char** argv) {
   std::atomic<bool> warm_failed{false};
   std::thread warm([&] {
     try {
-      gl = std::make_unique<HeadlessContext>();
+      try {
+        gl = std::make_unique<HeadlessContext>();
+      } catch (const std::exception& e) {  // the machine's setup, not a bug: one line, exit 2
+        throw UserError(std::string("render: no headless OpenGL 3.3 context: ") + e.what());
+      }
       renderer = std::make_unique<Renderer>();
       renderer->setSnapshot(warmUpSnapshot(config));
       renderer->warmUp(view, ex);

@@ -57,6 +57,10 @@ expect2 "render --dim 4 --view sphere" "--dim 3 for sphere" "$bin" render --dim 
 expect2 "render 16384 x 16384 at scale 8" "allowed: up to 536 megapixels" \
   "$bin" render --width 16384 --height 16384 --scale 8 --out "$tmp/out.png"
 
+# A machine without Mesa's EGL is its setup, not a bug (was "internal error", exit 1).
+expect2 "render without EGL" "render: no headless OpenGL 3.3 context" \
+  env __EGL_VENDOR_LIBRARY_FILENAMES=/nonexistent.json "$bin" render --steps 1 --out "$tmp/out.png"
+
 # ---- eval-loss: pair and triplet losses compare every pair (n x n) or triplet (n^3)
 python3 -c "
 import json; n=5000
