@@ -168,7 +168,9 @@ struct OutputBatch::Staged {
     for (int n = 0; n < 100; ++n) {
       const std::string cand = hiddenName(path, n);
       slot = registerName(cand);
-      if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, cand.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+      // Through /proc (no privilege needed); without /proc, AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH).
+      if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, cand.c_str(), AT_SYMLINK_FOLLOW) == 0 ||
+          (errno == ENOENT && ::linkat(fd, "", AT_FDCWD, cand.c_str(), AT_EMPTY_PATH) == 0)) {
         name = cand;
         return;
       }
@@ -222,7 +224,8 @@ void OutputBatch::expect(const std::string& key, const std::string& path) {
 
 void OutputBatch::commit() {
   // Every file gets its hidden name first; only then are they renamed, so a failure before the renames
-  // replaces nothing.
+  // (no space for a directory entry, a folder gone) replaces nothing. A rename of a name just linked in
+  // the same folder fails only if the folder changes under us; then the files renamed before it stay.
   for (Staged* s : staged_) s->name_it();
   for (Staged* s : staged_) s->put_in_place();
   for (Staged* s : staged_) delete s;

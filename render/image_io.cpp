@@ -2,6 +2,8 @@
 // one-threaded deflate was 37 ms of the `render` command's ~0.3 s; an 8x screenshot is 490 MB. Each band of
 // rows is compressed independently and ends on a byte boundary (Z_FULL_FLUSH), so the bands concatenate into
 // one valid deflate stream (the way pigz does it); the Adler-32 of the whole is combined from the bands'.
+// checkImageSize bounds a requested image before anything is drawn. The atomic file writer is in
+// render/atomic_file.cpp.
 #include "render/image_io.h"
 
 #include <unistd.h>
