@@ -135,6 +135,15 @@ bool parseDouble(const std::string& t, double& v) {
   return end && *end == '\0' && errno == 0 && std::isfinite(v);
 }
 
+// A number too large for a double ("1e999"): out of range, not "not a number".
+bool overflows(const std::string& t) {
+  const std::string s = trim(t);
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(s.c_str(), &end);
+  return !s.empty() && end && *end == '\0' && errno == ERANGE && std::isinf(v);
+}
+
 bool parseBool(const std::string& t, bool& v) {
   std::string s = trim(t);
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
@@ -172,6 +181,8 @@ json textToJson(const Field& f, const std::string& text) {
     case Kind::Int:
     case Kind::Real: {
       double v;
+      if (overflows(text))
+        throw UserError(key + ": " + shortText(text) + " is out of range (" + f.help + ")");
       if (!parseDouble(text, v))
         throw UserError(key + ": '" + shortText(text) + "' is not a number (" + f.help + ")");
       return v;  // toInt says "out of range" for a whole number too large for the field
@@ -452,6 +463,8 @@ void applyParamText(const std::string& kv, Config& c) {
     v = b;
   } else if (ps->kind == ParamKind::Choice) {
     v = text;
+  } else if (overflows(text)) {
+    throw UserError("--param " + key + ": " + shortText(text) + " is out of range (" + ps->help + ")");
   } else {
     throw UserError("--param " + key + ": '" + shortText(text) + "' is not a number (" + ps->help + ")");
   }

@@ -183,6 +183,10 @@ TEST(ConfigIo, TooLargeNumbersAreOutOfRangeWithTheRange) {
   e = errorOf([] { parseArgs({"--steps", "1e18"}); });  // was "expected an integer"
   EXPECT_NE(e.find("steps: 1000000000000000000 is out of range"), std::string::npos) << e;
   EXPECT_NE(e.find("0..1e9"), std::string::npos) << e;
+  e = errorOf([] { parseArgs({"--lr", "1e999"}); });  // was "not a number"
+  EXPECT_NE(e.find("lr: 1e999 is out of range (learning rate (1e-12..1000))"), std::string::npos) << e;
+  e = errorOf([] { parseArgs({"--param", "m=1e999"}); });
+  EXPECT_NE(e.find("--param m: 1e999 is out of range"), std::string::npos) << e;
   Config c;
   e = errorOf([&] { applyConfigJson({{"classes", 1e10}}, c); });
   EXPECT_NE(e.find("classes: 10000000000 is out of range"), std::string::npos) << e;
