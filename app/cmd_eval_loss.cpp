@@ -10,12 +10,12 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
 #include "app/commands.h"
+#include "app/config_io.h"
 #include "sim/errors.h"
 #include "sim/loss.h"
 
@@ -31,6 +31,10 @@ const char* kUsage =
     "  answer:  {\"loss\": value, \"grad_features\": n x d, \"grad_weights\": K x d}\n"
     "  losses and their parameters: marginscope losses\n";
 
+constexpr size_t kMaxRequestBytes = size_t(64) << 20;
+constexpr Eigen::Index kMaxPairRows = 1024;
+constexpr long long kMaxLogits = 33554432;  // 2^25 doubles: 256 MB per n x K matrix
+
 std::string str(double v) {
   std::ostringstream o;
   o << v;
@@ -38,7 +42,7 @@ std::string str(double v) {
 }
 
 double number(const json& v, const std::string& where) {
-  if (!v.is_number()) throw UserError("eval-loss: " + where + " is " + v.dump() + ", not a number");
+  if (!v.is_number()) throw UserError("eval-loss: " + where + " is " + shortJson(v) + ", not a number");
   const double x = v.get<double>();
   if (!std::isfinite(x)) throw UserError("eval-loss: " + where + " is not a finite number");
   return x;
@@ -79,7 +83,7 @@ LossParams parseParams(const LossSpec& spec, const json& v) {
     for (const auto& q : spec.params)
       if (q.name == key) ps = &q;
     if (!ps)
-      throw UserError("eval-loss: loss " + spec.name + " has no parameter '" + key +
+      throw UserError("eval-loss: loss " + spec.name + " has no parameter '" + shortText(key) +
                       "' (allowed: " + allowed + ")");
     const json& x = it.value();
     const std::string where = "parameter " + key;
@@ -94,12 +98,13 @@ LossParams parseParams(const LossSpec& spec, const json& v) {
         std::string choices;
         for (const auto& c : ps->choices) choices += (choices.empty() ? "" : ", ") + c;
         if (!x.is_string())
-          throw UserError("eval-loss: " + where + " is " + x.dump() + " (allowed: " + choices + ")");
+          throw UserError("eval-loss: " + where + " is " + shortJson(x) + " (allowed: " + choices + ")");
         const std::string s = x.get<std::string>();
         int idx = -1;
         for (size_t c = 0; c < ps->choices.size(); ++c)
           if (ps->choices[c] == s) idx = int(c);
-        if (idx < 0) throw UserError("eval-loss: " + where + " is '" + s + "' (allowed: " + choices + ")");
+        if (idx < 0)
+          throw UserError("eval-loss: " + where + " is '" + shortText(s) + "' (allowed: " + choices + ")");
         p.values[key] = idx;
         break;
       }
@@ -141,19 +146,22 @@ int cmdEvalLoss(int argc, char** argv) {
     }
     throw UserError("eval-loss: unknown argument '" + a + "' (allowed: --help; the request comes on stdin)");
   }
-  const std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-  json req;
-  try {
-    req = json::parse(text);
-  } catch (const json::exception& e) {
-    throw UserError(std::string("eval-loss: stdin is not one valid JSON object (") + e.what() + ")");
+  // Bounded before use: the request is read up to kMaxRequestBytes and its nesting measured before parsing.
+  std::string text;
+  char buf[65536];
+  while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
+    text.append(buf, size_t(std::cin.gcount()));
+    if (text.size() > kMaxRequestBytes)
+      throw UserError("eval-loss: stdin is larger than " + std::to_string(kMaxRequestBytes >> 20) +
+                      " MB (allowed: a request of at most " + std::to_string(kMaxRequestBytes >> 20) +
+                      " MB)");
   }
-  if (!req.is_object())
-    throw UserError("eval-loss: stdin must hold one JSON object, not " + req.dump().substr(0, 40));
+  const json req = parseJsonBounded("eval-loss: stdin", text, 8);
+  if (!req.is_object()) throw UserError("eval-loss: stdin must hold one JSON object, not " + shortJson(req));
   for (auto it = req.begin(); it != req.end(); ++it) {
     const std::string& k = it.key();
     if (k != "loss" && k != "params" && k != "features" && k != "weights" && k != "labels")
-      throw UserError("eval-loss: unknown key '" + k +
+      throw UserError("eval-loss: unknown key '" + shortText(k) +
                       "' (allowed: loss, params, features, weights, labels)");
   }
   if (!req.contains("loss") || !req["loss"].is_string())
@@ -202,6 +210,14 @@ int cmdEvalLoss(int argc, char** argv) {
                       " is out of range (allowed: integers " + range + ")");
     y.push_back(int(v));
   }
+  // Pair and triplet losses compare every pair (n x n) or triplet (n^3); class losses hold n x K logits.
+  if (!has_w && n > kMaxPairRows)
+    throw UserError("eval-loss: \"features\" has n = " + std::to_string(n) + " rows; " + spec.name +
+                    " compares all pairs or triplets (allowed: n up to " + std::to_string(kMaxPairRows) +
+                    ")");
+  if (has_w && double(n) * double(K) > double(kMaxLogits))
+    throw UserError("eval-loss: n x K = " + std::to_string(n) + " x " + std::to_string(K) +
+                    " logits (allowed: n x K up to " + std::to_string(kMaxLogits) + ")");
   int K_params = int(K);
   if (!has_w) {  // metric losses: K is the number of classes the labels name
     for (int c : y) K_params = std::max(K_params, c + 1);

@@ -1,7 +1,8 @@
 // `marginscope render`: trains exactly as `train` does (the shared training options), then draws one view
 // offscreen through headless EGL and writes a PNG (--out), optionally an SVG of the 2-D views (--svg) and the
-// metrics JSON (--metrics). Every option and output folder is checked before training, so a mistake costs
-// no training time; all files are written atomically (temp + rename).
+// metrics JSON (--metrics). Every option, output path and the image's size are checked before training, so
+// a mistake costs no training time; the files are written together at the end (render/image_io.h
+// OutputBatch): all of them, each atomically, or none.
 
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -19,6 +20,7 @@
 #include "render/image_io.h"
 #include "render/renderer.h"
 #include "sim/errors.h"
+#include "sim/network_simd.h"
 #include "sim/trainer.h"
 
 namespace ms {
@@ -114,14 +116,17 @@ int cmdRender(int argc, char** argv) {
                                      {"sphere", ViewKind::Sphere},
                                      {"raw", ViewKind::Raw},
                                      {"input", ViewKind::Input}});
+  // The embedding views draw d = 2 (circle, raw) or d = 3 (sphere, raw); the input view draws any d.
+  if (view.kind != ViewKind::Input && config.dim != 2 && config.dim != 3)
+    throw UserError("--dim " + std::to_string(config.dim) + ": --view " + view_s +
+                    " needs d = 2 or 3 (allowed: --dim 2 for circle, --dim 3 for sphere, or --view input for "
+                    "any d)");
   if (view.kind == ViewKind::Circle && config.dim != 2)
     throw UserError("--view circle needs --dim 2 (got --dim " + std::to_string(config.dim) +
-                    "): use sphere or input");
+                    "): use --view sphere or input, or --dim 2");
   if (view.kind == ViewKind::Sphere && config.dim != 3)
     throw UserError("--view sphere needs --dim 3 (got --dim " + std::to_string(config.dim) +
-                    "): use circle or input");
-  if (view.kind == ViewKind::Raw && config.dim != 2 && config.dim != 3)
-    throw UserError("--view raw needs --dim 2 or 3 (got --dim " + std::to_string(config.dim) + ")");
+                    "): use --view circle or input, or --dim 3");
   if (view.kind == ViewKind::Input && config.input_dim != 2 && config.dataset != "spirals" &&
       config.dataset != "rings" && config.dataset != "moons" && config.dataset != "xor" &&
       config.dataset != "blobs")
@@ -142,10 +147,15 @@ int cmdRender(int argc, char** argv) {
   if (!(point_size > 0 && point_size <= 64))
     throw UserError("--point-size " + CLI::detail::to_string(point_size) + " is out of range (0, 64]");
   if (!std::isfinite(yaw) || !std::isfinite(pitch)) throw UserError("--yaw/--pitch must be finite numbers");
-  checkWritable("--out", out);
-  checkWritable("--svg", svg);
-  checkWritable("--metrics", metrics_path);
-  checkWritable("--save-config", opts.save_config);
+  // The whole image is held in memory, filtered and deflated: its size is checked before any work.
+  checkImageSize("--width/--height/--scale", double(std::lround(width * scale)),
+                 double(std::lround(height * scale)));
+  OutputBatch outputs;  // every file of this run appears at the end, or none does
+  outputs.expect("--out", out);
+  outputs.expect("--svg", svg);
+  outputs.expect("--metrics", metrics_path);
+  outputs.expect("--save-config", opts.save_config);
+  if (opts.portable) usePortableArithmetic();  // before the warm-up thread starts
   view.show_annotations = annotate;
   view.show_raw = raw;
   view.weights_true_norm = true_norm;
@@ -168,7 +178,11 @@ int cmdRender(int argc, char** argv) {
   std::atomic<bool> warm_failed{false};
   std::thread warm([&] {
     try {
-      gl = std::make_unique<HeadlessContext>();
+      try {
+        gl = std::make_unique<HeadlessContext>();
+      } catch (const std::exception& e) {  // the machine's setup, not a bug: one line, exit 2
+        throw UserError(std::string("render: no headless OpenGL 3.3 context: ") + e.what());
+      }
       renderer = std::make_unique<Renderer>();
       renderer->setSnapshot(warmUpSnapshot(config));
       renderer->warmUp(view, ex);
@@ -186,7 +200,6 @@ int cmdRender(int argc, char** argv) {
   } joiner{warm};
 
   Trainer trainer(config);
-  if (!opts.save_config.empty()) saveConfigFile(config, opts.save_config);
   const auto t_train = Clock::now();
   for (int64_t i = 0; i < config.steps && !warm_failed; ++i)
     if (!trainer.step()) break;
@@ -226,6 +239,8 @@ int cmdRender(int argc, char** argv) {
                    {"gl", gl->description()}};
     writeFileAtomic(metrics_path, j.dump(2) + "\n");
   }
+  if (!opts.save_config.empty()) saveConfigFile(config, opts.save_config);
+  outputs.commit();
   if (!quiet)
     std::fprintf(stderr, "render: %lld steps in %.2f s; PNG %dx%d in %.3f s%s; total %.2f s\n",
                  (long long)trainer.stepCount(), train_s, int(std::lround(width * scale)),

@@ -1,7 +1,7 @@
 // `marginscope train`: headless training with the shared training options, progress on stderr, and the
-// metrics JSON (--metrics) and embeddings CSV (--save-embeddings) written atomically at the end.
-// Every output path is checked before training starts, so a bad one costs no training time and nothing is
-// half-written.
+// metrics JSON (--metrics), embeddings CSV (--save-embeddings) and config (--save-config) written at the end.
+// Every output path is checked before training starts, so a bad one costs no training time; the files are
+// written together (render/image_io.h OutputBatch): all of them, each atomically, or none.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +15,7 @@
 #include "app/metrics_json.h"
 #include "render/image_io.h"
 #include "sim/errors.h"
+#include "sim/network_simd.h"
 #include "sim/trainer.h"
 
 namespace ms {
@@ -55,12 +56,13 @@ int cmdTrain(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "no progress output");
   if (const int code = parseCommandLine(app, argc, argv, "train"); code >= 0) return code;
   const Config config = resolveTrainingOptions(opts);
-  checkWritable("--metrics", metrics_path);
-  checkWritable("--save-embeddings", emb_path);
-  checkWritable("--save-config", opts.save_config);
+  OutputBatch outputs;  // every file of this run appears at the end, or none does
+  outputs.expect("--metrics", metrics_path);
+  outputs.expect("--save-embeddings", emb_path);
+  outputs.expect("--save-config", opts.save_config);
+  if (opts.portable) usePortableArithmetic();
 
   Trainer trainer(config);  // reads the data: a missing or corrupt file stops here
-  if (!opts.save_config.empty()) saveConfigFile(config, opts.save_config);
 
   const bool tty = !quiet && isatty(2);
   const int64_t total = config.steps;
@@ -119,8 +121,10 @@ int cmdTrain(int argc, char** argv) {
   if (!quiet)
     std::fprintf(stderr, "done: %lld steps in %.2f s (%.0f steps/s), loss %.4f, train %.3f, test %.3f\n",
                  (long long)steps_done, seconds, sps, loss, eval.train_accuracy, eval.test_accuracy);
+  if (!opts.save_config.empty()) saveConfigFile(config, opts.save_config);
   if (!emb_path.empty()) writeFileAtomic(emb_path, embeddingsCsv(eval, snap->dim));
   if (!metrics_path.empty()) writeFileAtomic(metrics_path, j.dump(2) + "\n");
+  outputs.commit();
   return 0;
 }
 

@@ -3,8 +3,6 @@
 // through it, so a key means the same thing everywhere and a bad value gets the same message.
 #include "app/config_io.h"
 
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
@@ -12,7 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -94,7 +92,7 @@ const std::vector<Field>& fields() {
       integer("dim", "--dim", &Config::dim, "embedding dimension d (2..64; the views draw 2 and 3)"),
       str("model", "--model", &Config::model, "mlp|free (free: each sample's embedding is a parameter)"),
       intList("hidden", "--hidden", &Config::hidden,
-              "hidden widths, e.g. 64,64 (0..4 layers; none = linear)"),
+              "hidden widths 1..4096, e.g. 64,64 (0..4 layers; none = linear)"),
       str("activation", "--activation", &Config::activation, "relu|tanh"),
       str("loss", "--loss", &Config::loss, "loss name or alias (see `marginscope losses`)"),
       str("optimizer", "--optimizer", &Config::optimizer, "sgd|adam"),
@@ -137,6 +135,15 @@ bool parseDouble(const std::string& t, double& v) {
   return end && *end == '\0' && errno == 0 && std::isfinite(v);
 }
 
+// A number too large for a double ("1e999"): out of range, not "not a number".
+bool overflows(const std::string& t) {
+  const std::string s = trim(t);
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(s.c_str(), &end);
+  return !s.empty() && end && *end == '\0' && errno == ERANGE && std::isinf(v);
+}
+
 bool parseBool(const std::string& t, bool& v) {
   std::string s = trim(t);
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
@@ -159,22 +166,30 @@ json textToJson(const Field& f, const std::string& text) {
   switch (f.kind) {
     case Kind::Str:
       return text;
-    case Kind::Int:
-    case Kind::Real:
     case Kind::U64: {
+      // Digits only, checked for overflow: strtoull saturates at 2^64-1 without a word otherwise.
+      const std::string t = trim(text);
+      const std::string allowed = std::string(" (allowed: whole numbers 0..") +
+                                  std::to_string(std::numeric_limits<uint64_t>::max()) + ", in digits)";
+      if (t.empty() || t.find_first_not_of("0123456789") != std::string::npos)
+        throw UserError(key + ": '" + shortText(text) + "' is not a non-negative integer" + allowed);
+      errno = 0;
+      const unsigned long long v = std::strtoull(t.c_str(), nullptr, 10);
+      if (errno == ERANGE) throw UserError(key + ": " + shortText(t) + " is out of range" + allowed);
+      return json(uint64_t(v));
+    }
+    case Kind::Int:
+    case Kind::Real: {
       double v;
-      if (!parseDouble(text, v)) throw UserError(key + ": '" + text + "' is not a number (" + f.help + ")");
-      if (f.kind == Kind::U64) {
-        const std::string t = trim(text);
-        if (t.empty() || t.find_first_not_of("0123456789") != std::string::npos)
-          throw UserError(key + ": '" + text + "' is not a non-negative integer (" + f.help + ")");
-        return json(uint64_t(std::strtoull(t.c_str(), nullptr, 10)));
-      }
-      return v;
+      if (overflows(text))
+        throw UserError(key + ": " + shortText(text) + " is out of range (" + f.help + ")");
+      if (!parseDouble(text, v))
+        throw UserError(key + ": '" + shortText(text) + "' is not a number (" + f.help + ")");
+      return v;  // toInt says "out of range" for a whole number too large for the field
     }
     case Kind::Bool: {
       bool b;
-      if (!parseBool(text, b)) throw UserError(key + ": '" + text + "' is not true or false");
+      if (!parseBool(text, b)) throw UserError(key + ": '" + shortText(text) + "' is not true or false");
       return b;
     }
     case Kind::IntList: {
@@ -184,8 +199,9 @@ json textToJson(const Field& f, const std::string& text) {
       for (const std::string& tok : splitComma(t)) {
         double v;
         if (!parseDouble(tok, v) || v != std::floor(v))
-          throw UserError(key + ": '" + text + "' must be a comma list of integers (" + f.help + ")");
-        a.push_back(int(v));
+          throw UserError(key + ": '" + shortText(text) + "' must be a comma list of integers (" + f.help +
+                          ")");
+        a.push_back(v);  // a double: toInt reports one too large as out of range, never wraps it
       }
       return a;
     }
@@ -193,23 +209,38 @@ json textToJson(const Field& f, const std::string& text) {
   return nullptr;
 }
 
-std::string dumpShort(const json& v) {
-  std::string s = v.dump();
-  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
+// A whole number as written (1e18 -> 1000000000000000000), anything else as JSON, for messages.
+std::string numberText(const json& v) {
+  if (v.is_number_float()) {
+    const double x = v.get<double>();
+    char b[64];
+    std::snprintf(b, sizeof b, std::abs(x) < 1e21 && x == std::floor(x) ? "%.0f" : "%g", x);
+    return b;
+  }
+  return shortJson(v);
 }
 
+// Int fields hold any whole number the JSON or the flag gave; one beyond +-2e9 is out of range (the field's
+// own range, in its help, is checked by validateConfig), not "not an integer".
 int toInt(const json& v, const std::string& key, const char* help) {
+  const std::string range = std::string(" is out of range (") + help + ")";
+  if (v.is_number_unsigned()) {
+    if (v.get<uint64_t>() > 2000000000ULL) throw UserError(key + ": " + numberText(v) + range);
+    return int(v.get<uint64_t>());
+  }
   if (v.is_number_integer()) {
     const int64_t x = v.get<int64_t>();
-    if (x < -2000000000LL || x > 2000000000LL)
-      throw UserError(key + ": " + v.dump() + " is out of range (" + help + ")");
+    if (x < -2000000000LL || x > 2000000000LL) throw UserError(key + ": " + numberText(v) + range);
     return int(x);
   }
   if (v.is_number_float()) {
     const double x = v.get<double>();
-    if (x == std::floor(x) && std::abs(x) < 2e9) return int(x);
+    if (x == std::floor(x)) {
+      if (std::abs(x) > 2e9) throw UserError(key + ": " + numberText(v) + range);
+      return int(x);
+    }
   }
-  throw UserError(key + ": expected an integer, got " + dumpShort(v) + " (" + help + ")");
+  throw UserError(key + ": expected an integer, got " + shortJson(v) + " (" + help + ")");
 }
 
 void applyField(const Field& f, const json& v, Config& c) {
@@ -217,7 +248,10 @@ void applyField(const Field& f, const json& v, Config& c) {
   switch (f.kind) {
     case Kind::Str:
       if (!v.is_string())
-        throw UserError(key + ": expected a string, got " + dumpShort(v) + " (" + f.help + ")");
+        throw UserError(key + ": expected a string, got " + shortJson(v) + " (" + f.help + ")");
+      if (v.get_ref<const std::string&>().size() > 4096)
+        throw UserError(key + ": a text of " + std::to_string(v.get_ref<const std::string&>().size()) +
+                        " characters, " + shortJson(v) + " (allowed: at most 4096)");
       c.*(f.s) = v.get<std::string>();
       return;
     case Kind::Int:
@@ -225,21 +259,24 @@ void applyField(const Field& f, const json& v, Config& c) {
       return;
     case Kind::Real:
       if (!v.is_number())
-        throw UserError(key + ": expected a number, got " + dumpShort(v) + " (" + f.help + ")");
+        throw UserError(key + ": expected a number, got " + shortJson(v) + " (" + f.help + ")");
       c.*(f.d) = v.get<double>();
       return;
     case Kind::Bool:
-      if (!v.is_boolean()) throw UserError(key + ": expected true or false, got " + dumpShort(v));
+      if (!v.is_boolean()) throw UserError(key + ": expected true or false, got " + shortJson(v));
       c.*(f.b) = v.get<bool>();
       return;
     case Kind::U64:
+      if (v.is_number_float() && v.get<double>() >= 1.8446744073709552e19)
+        throw UserError(key + ": " + numberText(v) + " is out of range (allowed: whole numbers 0.." +
+                        std::to_string(std::numeric_limits<uint64_t>::max()) + ")");
       if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0))
-        throw UserError(key + ": expected a non-negative integer, got " + dumpShort(v));
+        throw UserError(key + ": expected a non-negative integer, got " + shortJson(v));
       c.*(f.u) = v.get<uint64_t>();
       return;
     case Kind::IntList: {
       if (!v.is_array())
-        throw UserError(key + ": expected a list of integers, got " + dumpShort(v) + " (" + f.help + ")");
+        throw UserError(key + ": expected a list of integers, got " + shortJson(v) + " (" + f.help + ")");
       std::vector<int> out;
       for (const json& e : v) out.push_back(toInt(e, key, f.help));
       c.*(f.il) = out;
@@ -264,14 +301,14 @@ std::string paramNames(const LossSpec& spec) {
 void applyParam(const LossSpec& spec, const std::string& name, const json& v, LossParams& out) {
   const ParamSpec* ps = findParam(spec, name);
   if (!ps)
-    throw UserError("params." + name + ": " + spec.name + " has no parameter '" + name +
+    throw UserError("params." + shortText(name) + ": " + spec.name + " has no parameter '" + shortText(name) +
                     "' (allowed: " + paramNames(spec) + ")");
-  const std::string key = "params." + name;
+  const std::string key = "params." + name;  // a known name: short
   if (ps->kind == ParamKind::Vector) {
-    if (!v.is_array()) throw UserError(key + ": expected a list of numbers, got " + dumpShort(v));
+    if (!v.is_array()) throw UserError(key + ": expected a list of numbers, got " + shortJson(v));
     std::vector<double> vec;
     for (const json& e : v) {
-      if (!e.is_number()) throw UserError(key + ": expected a list of numbers, got " + dumpShort(v));
+      if (!e.is_number()) throw UserError(key + ": expected a list of numbers, got " + shortJson(v));
       vec.push_back(e.get<double>());
     }
     out.vectors[name] = vec;
@@ -279,7 +316,7 @@ void applyParam(const LossSpec& spec, const std::string& name, const json& v, Lo
     return;
   }
   if (v.is_boolean()) {
-    if (ps->kind != ParamKind::Bool) throw UserError(key + ": expected a number, got " + v.dump());
+    if (ps->kind != ParamKind::Bool) throw UserError(key + ": expected a number, got " + shortJson(v));
     out.values[name] = v.get<bool>() ? 1 : 0;
     return;
   }
@@ -293,11 +330,11 @@ void applyParam(const LossSpec& spec, const std::string& name, const json& v, Lo
         }
       std::string allowed;
       for (const std::string& ch : ps->choices) allowed += std::string(allowed.empty() ? "" : ", ") + ch;
-      throw UserError(key + ": unknown choice '" + t + "' (allowed: " + allowed + ")");
+      throw UserError(key + ": unknown choice '" + shortText(t) + "' (allowed: " + allowed + ")");
     }
-    throw UserError(key + ": expected a number, got \"" + t + "\"");
+    throw UserError(key + ": expected a number, got " + shortJson(v));
   }
-  if (!v.is_number()) throw UserError(key + ": expected a number, got " + dumpShort(v));
+  if (!v.is_number()) throw UserError(key + ": expected a number, got " + shortJson(v));
   out.values[name] = v.get<double>();
 }
 
@@ -368,13 +405,13 @@ void applyConfigJson(const json& j, Config& c) {
     auto f =
         std::find_if(fields().begin(), fields().end(), [&](const Field& f) { return it.key() == f.key; });
     if (f == fields().end())
-      throw UserError("config: unknown key '" + it.key() + "' (allowed: " + allowedKeys() + ")");
+      throw UserError("config: unknown key '" + shortText(it.key()) + "' (allowed: " + allowedKeys() + ")");
     applyField(*f, it.value(), out);
   }
   if (j.contains("loss")) findLoss(out.loss);  // a bad name is reported as such, before its params
   if (j.contains("params")) {
     const json& p = j["params"];
-    if (!p.is_object()) throw UserError("params: expected an object of loss parameters, got " + dumpShort(p));
+    if (!p.is_object()) throw UserError("params: expected an object of loss parameters, got " + shortJson(p));
     const LossSpec& spec = findLoss(out.loss);
     for (auto it = p.begin(); it != p.end(); ++it) applyParam(spec, it.key(), it.value(), out.params);
   }
@@ -382,14 +419,7 @@ void applyConfigJson(const json& j, Config& c) {
 }
 
 Config loadConfigFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw UserError("config: cannot open '" + path + "'");
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::exception& e) {
-    throw UserError("config '" + path + "': not valid JSON (" + e.what() + ")");
-  }
+  json j = readJsonFile("config", path);
   if (!j.is_object()) throw UserError("config '" + path + "': expected a JSON object");
   // The desktop app's own preset keys (see app/gui_frame.cpp) are not training options.
   for (const char* k : {"title", "description", "compare"}) j.erase(k);
@@ -403,14 +433,6 @@ Config loadConfigFile(const std::string& path) {
   return c;
 }
 
-void checkWritable(const std::string& key, const std::string& path) {
-  if (path.empty()) return;
-  const size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  if (access(dir.c_str(), W_OK) != 0)
-    throw UserError(key + ": cannot write '" + path + "' (folder '" + dir + "' is missing or not writable)");
-}
-
 void saveConfigFile(const Config& c, const std::string& path) {
   writeFileAtomic(path, configToJson(c).dump(2) + "\n");
 }
@@ -418,12 +440,12 @@ void saveConfigFile(const Config& c, const std::string& path) {
 void applyParamText(const std::string& kv, Config& c) {
   const size_t eq = kv.find('=');
   if (eq == std::string::npos || eq == 0)
-    throw UserError("--param: '" + kv + "' is not KEY=VALUE (e.g. --param m=0.5)");
+    throw UserError("--param: '" + shortText(kv) + "' is not KEY=VALUE (e.g. --param m=0.5)");
   const std::string key = trim(kv.substr(0, eq)), text = trim(kv.substr(eq + 1));
   const LossSpec& spec = findLoss(c.loss);
   const ParamSpec* ps = findParam(spec, key);
   if (!ps)
-    throw UserError("--param " + key + ": " + spec.name + " has no parameter '" + key +
+    throw UserError("--param " + shortText(key) + ": " + spec.name + " has no parameter '" + shortText(key) +
                     "' (allowed: " + paramNames(spec) + ")");
   json v;
   double x;
@@ -432,7 +454,7 @@ void applyParamText(const std::string& kv, Config& c) {
     v = json::array();
     for (const std::string& tok : splitComma(text)) {
       if (!parseDouble(tok, x))
-        throw UserError("--param " + key + ": '" + text + "' must be a comma list of numbers");
+        throw UserError("--param " + key + ": '" + shortText(text) + "' must be a comma list of numbers");
       v.push_back(x);
     }
   } else if (parseDouble(text, x)) {
@@ -441,8 +463,10 @@ void applyParamText(const std::string& kv, Config& c) {
     v = b;
   } else if (ps->kind == ParamKind::Choice) {
     v = text;
+  } else if (overflows(text)) {
+    throw UserError("--param " + key + ": " + shortText(text) + " is out of range (" + ps->help + ")");
   } else {
-    throw UserError("--param " + key + ": '" + text + "' is not a number (" + ps->help + ")");
+    throw UserError("--param " + key + ": '" + shortText(text) + "' is not a number (" + ps->help + ")");
   }
   applyParam(spec, key, v, c.params);
 }
@@ -463,6 +487,9 @@ void addTrainingOptions(CLI::App& app, TrainingOptions& o) {
                  "the preset's loss drops the preset's params)")
       ->allow_extra_args(false);
   app.add_option("--save-config", o.save_config, "write the resolved config as JSON (atomically)");
+  app.add_flag("--portable", o.portable,
+               "numbers that match across x86-64 machines: baseline arithmetic only (as MS_SIMD=generic; "
+               "slower where the CPU has AVX2/AVX-512)");
 }
 
 Config resolveTrainingOptions(const TrainingOptions& o) {

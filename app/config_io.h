@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "app/json_input.h"
 #include "sim/config.h"
 
 namespace CLI {
@@ -18,11 +19,9 @@ nlohmann::json configToJson(const Config& c);
 // Applies the keys present in j on top of c; unknown keys and bad values throw UserError.
 void applyConfigJson(const nlohmann::json& j, Config& c);
 Config loadConfigFile(const std::string& path);  // throws UserError (missing, malformed, bad key)
+
 // Writes atomically (temp file + rename): nothing half-written on failure.
 void saveConfigFile(const Config& c, const std::string& path);
-// Before any work: the folder of an output file given as option `key` must exist and be writable (files are
-// written as a temp file there, then renamed). Throws UserError naming the option; an empty path passes.
-void checkWritable(const std::string& key, const std::string& path);
 
 // The shared training options of `train` and `render` (DESIGN.md "Contracts"): --config FILE first, then
 // the flags given override it. Values are kept as text and converted by the same code as preset JSON, so a
@@ -32,6 +31,7 @@ struct TrainingOptions {
   std::map<std::string, std::string> given;  // config key -> value text of the flags given
   std::vector<std::string> params;           // --param KEY=VALUE, in order
   std::string save_config;                   // --save-config FILE
+  bool portable = false;                     // --portable: usePortableArithmetic() (sim/network_simd.h)
 };
 void addTrainingOptions(CLI::App& app, TrainingOptions& o);
 // The Config the options describe (the defaults, then --config, then the flags); throws UserError.

@@ -546,14 +546,7 @@ std::string screenshotPath(const AppState& s, const std::string& suffix, const s
 
 Preset parsePreset(const std::string& path) {
   Preset out;
-  std::ifstream in(path);
-  if (!in) throw UserError("preset '" + path + "': cannot open the file");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw UserError("preset '" + path + "': not valid JSON (" + e.what() + ")");
-  }
+  nlohmann::json j = readJsonFile("preset", path);  // bounded: not a folder, size and nesting limited
   try {
     if (!j.is_object()) throw UserError("expected a JSON object");
     // The app's own keys; everything else is the --config format, checked by applyConfigJson.

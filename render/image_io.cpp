@@ -2,6 +2,8 @@
 // one-threaded deflate was 37 ms of the `render` command's ~0.3 s; an 8x screenshot is 490 MB. Each band of
 // rows is compressed independently and ends on a byte boundary (Z_FULL_FLUSH), so the bands concatenate into
 // one valid deflate stream (the way pigz does it); the Adler-32 of the whole is combined from the bands'.
+// checkImageSize bounds a requested image before anything is drawn. The atomic file writer is in
+// render/atomic_file.cpp.
 #include "render/image_io.h"
 
 #include <unistd.h>
@@ -12,36 +14,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "sim/errors.h"
 
 namespace ms {
-
-void writeFileAtomic(const std::string& path, const std::string& bytes) {
-  std::string tmpl = path + ".tmp.XXXXXX";
-  std::vector<char> name(tmpl.begin(), tmpl.end());
-  name.push_back('\0');
-  const int fd = mkstemp(name.data());
-  if (fd < 0) throw UserError("cannot write '" + path + "': " + std::strerror(errno));
-  const std::string tmp = name.data();
-  size_t off = 0;
-  bool ok = true;
-  while (ok && off < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (n <= 0)
-      ok = false;
-    else
-      off += size_t(n);
-  }
-  const int err = errno;
-  if (::close(fd) != 0) ok = false;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e2 = ok ? errno : err;
-    std::remove(tmp.c_str());
-    throw UserError("cannot write '" + path + "': " + std::strerror(e2));
-  }
-}
 
 namespace {
 
@@ -137,6 +116,32 @@ void writePngAtomic(const std::string& path, int width, int height, const std::v
   const std::string png = encodePng(width, height, rgba.data());
   if (png.empty()) throw UserError("cannot encode PNG for '" + path + "'");
   writeFileAtomic(path, png);
+}
+
+void checkImageSize(const std::string& key, double width, double height) {
+  const double px = width * height, mpx = px / 1e6;
+  const double max_px = double(1u << 29);  // 2^29 pixels x 4 bytes keeps every deflate band under 4 GB
+  // Drawn image, filtered copy, deflate buffers of about the same size, then the PNG: about 4 copies.
+  const double need = px * 4.0 * 4.0;
+  char what[160];
+  std::snprintf(what, sizeof what, "a %.0f x %.0f image (%.0f megapixels, about %.1f GB to draw and encode)",
+                width, height, mpx, need / 1e9);
+  if (!(px <= max_px))
+    throw UserError(key + ": " + what + " is too large (allowed: up to " + std::to_string(int(max_px / 1e6)) +
+                    " megapixels, width x height x scale^2)");
+  // MemAvailable: what the kernel can hand out without swapping, now.
+  std::ifstream in("/proc/meminfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("MemAvailable:", 0) == 0) {
+      const double avail = std::strtod(line.c_str() + 13, nullptr) * 1024.0;
+      if (avail > 0 && need > avail) {
+        char have[64];
+        std::snprintf(have, sizeof have, "%.1f GB", avail / 1e9);
+        throw UserError(key + ": " + what + " does not fit in the " + have +
+                        " of memory available now (allowed: a smaller --width, --height or --scale)");
+      }
+    }
 }
 
 }  // namespace ms

@@ -37,6 +37,18 @@ SimdLevel detectSimd() {
   return best;
 }
 
+void usePortableArithmetic() {
+  setenv("MS_SIMD", "generic", 1);
+  // Eigen's own x86-64 defaults (used when it cannot ask the CPU); only their being fixed matters. Eigen
+  // keeps them for the whole process.
+  Eigen::setCpuCacheSizes(32 * 1024, 256 * 1024, 2 * 1024 * 1024);
+}
+
+bool portableRequested() {
+  const char* e = std::getenv("MS_SIMD");
+  return e && std::strcmp(e, "generic") == 0;
+}
+
 const char* simdName(SimdLevel s) {
   return s == SimdLevel::Avx512 ? "avx512" : s == SimdLevel::Avx2 ? "avx2" : "generic";
 }

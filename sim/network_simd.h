@@ -13,8 +13,18 @@ namespace ms {
 
 enum class SimdLevel { Generic, Avx2, Avx512 };
 
-// The widest level this CPU supports (and that the build provides).
+// The widest level this CPU supports (and that the build provides), capped by MS_SIMD=generic|avx2|avx512.
 SimdLevel detectSimd();
+
+// Portable arithmetic (`train/render --portable`, or MS_SIMD=generic): the baseline kernels only (the wide
+// ones fuse multiply-adds, which rounds differently), and Eigen's product blocking sized from fixed cache
+// sizes instead of this CPU's (the depth split of a product, which sets its summation order, follows the L1
+// size). Then the same seed gives bit-identical numbers on any x86-64 machine running this binary with the
+// same libraries. Sets MS_SIMD=generic in this process's environment, so call it before any other thread
+// starts.
+void usePortableArithmetic();
+// True when MS_SIMD=generic is set in the environment.
+bool portableRequested();
 const char* simdName(SimdLevel s);
 
 // The MLP as plain arrays (see MlpLayout).

@@ -141,6 +141,61 @@ TEST(ConfigIo, LoadConfigFileErrors) {
   std::remove(path.c_str());
 }
 
+// Issue 13: a value nested 200,000 deep used to overflow the stack when its message serialised it.
+TEST(ConfigIo, DeeplyNestedValuesAreOneLineNotACrash) {
+  const std::string path = testing::TempDir() + "ms_deep.json";
+  {
+    std::ofstream f(path);
+    f << "{\"lr\":" << std::string(200000, '[') << std::string(200000, ']') << "}";
+  }
+  std::string e = errorOf([&] { loadConfigFile(path); });
+  EXPECT_NE(e.find("nested more than 16 levels"), std::string::npos) << e;
+  EXPECT_LT(e.size(), 200u);
+  std::remove(path.c_str());
+  // The same value built in memory (the GUI and eval-loss hand over parsed JSON): the message stays short.
+  nlohmann::json deep = nlohmann::json::array();
+  for (int i = 0; i < 100000; ++i) deep = nlohmann::json::array({std::move(deep)});
+  Config c;
+  e = errorOf([&] { applyConfigJson({{"lr", deep}}, c); });
+  EXPECT_NE(e.find("lr: expected a number"), std::string::npos) << e.substr(0, 200);
+  EXPECT_LT(e.size(), 200u);
+  e = errorOf([&] { applyConfigJson({{"dataset", std::string(100000, 'x')}}, c); });
+  EXPECT_NE(e.find("at most 4096"), std::string::npos) << e.substr(0, 200);
+  EXPECT_LT(e.size(), 200u);
+}
+
+TEST(ConfigIo, AFolderAsConfigIsAUserError) {
+  const fs::path dir = fs::path(testing::TempDir()) / "ms_cfg_dir";
+  fs::create_directories(dir);
+  std::string e = errorOf([&] { loadConfigFile(dir.string()); });  // was std::ios_base::failure
+  EXPECT_NE(e.find("folder"), std::string::npos) << e;
+  fs::remove_all(dir);
+}
+
+TEST(ConfigIo, TooLargeNumbersAreOutOfRangeWithTheRange) {
+  std::string e = errorOf([] { parseArgs({"--seed", "99999999999999999999"}); });  // was 2^64-1, silently
+  EXPECT_NE(e.find("seed: 99999999999999999999 is out of range"), std::string::npos) << e;
+  EXPECT_NE(e.find("0..18446744073709551615"), std::string::npos) << e;
+  EXPECT_EQ(parseArgs({"--seed", "18446744073709551615"}).seed, 18446744073709551615ULL);
+  e = errorOf([] { parseArgs({"--hidden", "99999999999999"}); });  // was "-2147483648 is out of range"
+  EXPECT_NE(e.find("hidden: 99999999999999 is out of range"), std::string::npos) << e;
+  EXPECT_NE(e.find("1..4096"), std::string::npos) << e;
+  e = errorOf([] { parseArgs({"--steps", "1e18"}); });  // was "expected an integer"
+  EXPECT_NE(e.find("steps: 1000000000000000000 is out of range"), std::string::npos) << e;
+  EXPECT_NE(e.find("0..1e9"), std::string::npos) << e;
+  e = errorOf([] { parseArgs({"--lr", "1e999"}); });  // was "not a number"
+  EXPECT_NE(e.find("lr: 1e999 is out of range (learning rate (1e-12..1000))"), std::string::npos) << e;
+  e = errorOf([] { parseArgs({"--param", "m=1e999"}); });
+  EXPECT_NE(e.find("--param m: 1e999 is out of range"), std::string::npos) << e;
+  Config c;
+  e = errorOf([&] { applyConfigJson({{"classes", 1e10}}, c); });
+  EXPECT_NE(e.find("classes: 10000000000 is out of range"), std::string::npos) << e;
+  e = errorOf([&] { applyConfigJson({{"seed", 1e20}}, c); });
+  EXPECT_NE(e.find("out of range"), std::string::npos) << e;
+  e = errorOf([&] { applyConfigJson({{"steps", 2.5}}, c); });  // still not an integer
+  EXPECT_NE(e.find("expected an integer"), std::string::npos) << e;
+}
+
 TEST(ConfigIo, AtomicWriteLeavesNoTempFiles) {
   const fs::path dir = fs::path(testing::TempDir()) / "ms_atomic";
   fs::create_directories(dir);

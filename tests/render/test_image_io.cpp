@@ -5,11 +5,18 @@
 #include <stb/stb_image.h>
 #include <zlib.h>
 
+#include <sys/stat.h>
+
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
 #include <random>
 #include <vector>
 
 #include "render/image_io.h"
+#include "sim/errors.h"
 
 namespace ms {
 namespace {
@@ -68,6 +75,119 @@ TEST(ImageIo, PngDecodesToTheSamePixelsForAnyBandSplit) {
     EXPECT_EQ(std::vector<uint8_t>(back, back + px.size()), px) << w << "x" << h;
     stbi_image_free(back);
   }
+}
+
+// ---- atomic, all-or-nothing outputs (render/atomic_file.cpp)
+
+namespace fs = std::filesystem;
+
+std::string readAll(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::string errorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+mode_t modeOf(const fs::path& p) {
+  struct stat st {};
+  stat(p.c_str(), &st);
+  return st.st_mode & 07777;
+}
+
+fs::path freshDir(const char* name) {
+  const fs::path dir = fs::path(testing::TempDir()) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// Issue 13: mkstemp's 0600 survived the rename, so a new file was 0600 and a replaced 0644 file became 0600.
+TEST(AtomicFile, OrdinaryModesAndTheReplacedFilesMode) {
+  const fs::path dir = freshDir("ms_modes");
+  const mode_t old_mask = umask(022);
+  writeFileAtomic((dir / "new.txt").string(), "a");
+  EXPECT_EQ(modeOf(dir / "new.txt"), 0644u);
+  umask(077);
+  writeFileAtomic((dir / "private.txt").string(), "a");
+  EXPECT_EQ(modeOf(dir / "private.txt"), 0600u);
+  fs::permissions(dir / "new.txt", fs::perms(0640));
+  writeFileAtomic((dir / "new.txt").string(), "b");  // replaced: keeps its 0640 whatever the umask
+  EXPECT_EQ(modeOf(dir / "new.txt"), 0640u);
+  EXPECT_EQ(readAll(dir / "new.txt"), "b");
+  umask(old_mask);
+  const auto n = std::distance(fs::directory_iterator(dir), fs::directory_iterator());
+  EXPECT_EQ(n, 2);  // no temporary file left, hidden or not
+  fs::remove_all(dir);
+}
+
+TEST(AtomicFile, ABatchWritesEverythingOrNothing) {
+  const fs::path dir = freshDir("ms_batch");
+  const std::string a = (dir / "a.json").string(), b = (dir / "sub" / "b.csv").string();
+  writeFileAtomic(a, "old a");
+  fs::create_directories(dir / "sub");
+  {
+    OutputBatch out;
+    out.expect("--metrics", a);
+    out.expect("--save-embeddings", b);
+    writeFileAtomic(a, "new a");
+    EXPECT_EQ(readAll(a), "old a");  // staged, not yet in place
+    fs::remove_all(dir / "sub");     // the second output's folder disappears mid-run
+    const std::string e = errorOf([&] { writeFileAtomic(b, "new b"); });
+    EXPECT_NE(e.find("--save-embeddings: cannot write"), std::string::npos) << e;
+  }  // not committed: nothing changes
+  EXPECT_EQ(readAll(a), "old a");
+  fs::create_directories(dir / "sub");
+  {
+    OutputBatch out;
+    out.expect("--metrics", a);
+    out.expect("--save-embeddings", b);
+    writeFileAtomic(a, "new a");
+    writeFileAtomic(b, "new b");
+    EXPECT_FALSE(fs::exists(b));
+    out.commit();
+  }
+  EXPECT_EQ(readAll(a), "new a");
+  EXPECT_EQ(readAll(b), "new b");
+  int n = 0;
+  for (auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file();
+  EXPECT_EQ(n, 2);
+  fs::remove_all(dir);
+}
+
+TEST(AtomicFile, OutputPathsAreCheckedUpFrontAndNameTheKey) {
+  const fs::path dir = freshDir("ms_paths");
+  std::string e = errorOf([&] { checkOutputPath("--metrics", dir.string()); });  // a folder
+  EXPECT_NE(e.find("--metrics: cannot write"), std::string::npos) << e;
+  EXPECT_NE(e.find("folder"), std::string::npos) << e;
+  e = errorOf([&] { checkOutputPath("--out", (dir / "none" / "x.png").string()); });
+  EXPECT_NE(e.find("--out:"), std::string::npos) << e;
+  EXPECT_NE(e.find("missing"), std::string::npos) << e;
+  e = errorOf([&] { checkOutputPath("--svg", "/dev/null"); });  // rename would replace the device
+  EXPECT_NE(e.find("not a regular file"), std::string::npos) << e;
+  e = errorOf([&] {
+    OutputBatch out;
+    out.expect("--out", (dir / "f.png").string());
+    out.expect("--svg", (dir / "." / "f.png").string());
+  });
+  EXPECT_NE(e.find("--svg:"), std::string::npos) << e;
+  EXPECT_NE(e.find("also the file of --out"), std::string::npos) << e;
+  EXPECT_EQ(errorOf([&] { checkOutputPath("--out", (dir / "ok.png").string()); }), "");
+  fs::remove_all(dir);
+}
+
+TEST(ImageIo, ImageSizeIsCheckedAgainstAMemoryBound) {
+  // render --width 16384 --height 16384 --scale 8 was a 68 GB allocation and std::bad_alloc.
+  const std::string e = errorOf([] { checkImageSize("--scale", 131072, 131072); });
+  EXPECT_NE(e.find("--scale: a 131072 x 131072 image"), std::string::npos) << e;
+  EXPECT_NE(e.find("allowed: up to 536 megapixels"), std::string::npos) << e;
+  EXPECT_EQ(errorOf([] { checkImageSize("--scale", 1600, 1200); }), "");
 }
 
 }  // namespace
