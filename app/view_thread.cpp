@@ -53,6 +53,7 @@ struct ViewThread::Shared {
 
 ViewThread::ViewThread() : sh_(std::make_unique<Shared>()) {
   thread_ = std::thread([this] { run(); });
+  warmUpBlit();
   std::unique_lock<std::mutex> lock(sh_->mu);
   sh_->cv.wait(lock, [&] { return sh_->started; });
   if (!sh_->start_error.empty()) {
@@ -61,6 +62,35 @@ ViewThread::ViewThread() : sh_(std::make_unique<Shared>()) {
     thread_.join();
     throw std::runtime_error(e);
   }
+}
+
+// The first upload and the first blits (same size and scaled) of a context make Mesa's llvmpipe generate
+// their code: about 100 ms, and over half a second beside busy processes. Done here, at start-up, while the
+// view thread draws its first images, not in the frame that shows the first one. The pixels land in a
+// corner of the back buffer that the first frame clears.
+void ViewThread::warmUpBlit() {
+  // Only into a complete framebuffer (the window's; a test's context may have none bound).
+  if (glCheckFramebufferStatus(GL_DRAW_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) return;
+  GLint prev_tex = 0, prev_read = 0;
+  glGetIntegerv(GL_TEXTURE_BINDING_2D, &prev_tex);
+  glGetIntegerv(GL_READ_FRAMEBUFFER_BINDING, &prev_read);
+  const std::vector<uint8_t> px(8 * 8 * 4, 0);
+  GLuint tex = 0, fbo = 0;
+  glGenTextures(1, &tex);
+  glBindTexture(GL_TEXTURE_2D, tex);
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, 8, 8, 0, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
+  glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, 8, 8, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
+  glGenFramebuffers(1, &fbo);
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, fbo);
+  glFramebufferTexture2D(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, tex, 0);
+  glBlitFramebuffer(0, 0, 8, 8, 0, 0, 8, 8, GL_COLOR_BUFFER_BIT, GL_NEAREST);
+  glBlitFramebuffer(0, 0, 8, 8, 0, 0, 5, 5, GL_COLOR_BUFFER_BIT, GL_LINEAR);
+  glFinish();
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, prev_read);
+  glBindTexture(GL_TEXTURE_2D, prev_tex);
+  glDeleteFramebuffers(1, &fbo);
+  glDeleteTextures(1, &tex);
 }
 
 ViewThread::~ViewThread() {

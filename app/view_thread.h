@@ -79,6 +79,7 @@ class ViewThread {
  private:
   struct Shared;
   void run();
+  void warmUpBlit();
   std::unique_ptr<Shared> sh_;
   std::thread thread_;
   // UI context objects
