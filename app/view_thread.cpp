@@ -1,7 +1,8 @@
 // See view_thread.h. One mutex guards the jobs, the finished images and the export queue; it is held only
-// to copy or swap, never during a draw, and the UI thread only ever try-locks it (a background thread that
-// is preempted while holding it must not stall a frame). Finished images are swapped, not copied, between
-// three buffers per slot (the thread's spare, the ready one, the UI's), so steady state allocates nothing.
+// to copy or swap, never during a draw. The UI thread's per-frame calls (request, blit, takeExports,
+// takeError) only try-lock it: a background thread preempted while holding it must not stall a frame.
+// Finished images are swapped, not copied, between three buffers per slot (the thread's spare, the ready one,
+// the UI's), so steady state allocates nothing.
 #include "app/view_thread.h"
 
 #include <epoxy/gl.h>
