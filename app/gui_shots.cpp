@@ -1,8 +1,6 @@
 // Screenshots from the app: one press of `s` (or the button) exports each embedding view on screen, off the
 // UI thread. The exports run in order on the view thread (app/view_thread.h); each frame books what finished,
 // so a press ends in "saved <files>" or in a banner saying why not, and the UI never waits for a file.
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <ctime>
 #include <filesystem>
@@ -13,15 +11,6 @@
 namespace ms {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-bool fileExists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
-
-}  // namespace
 
 // Presses whose files are still being written, at most: beyond it a press says why it saved nothing rather
 // than growing a queue the view thread may need minutes for on a busy machine.
@@ -120,7 +109,8 @@ std::string screenshotPath(const AppState& s, const std::string& suffix, const s
   const std::string dir = s.shot.out_dir.empty() ? "." : s.shot.out_dir;
   const std::string base = dir + "/" + s.preset_name + "-" + stamp + suffix;
   std::string path = base + "." + ext;
-  for (int k = 2; fileExists(path) || s.shots.paths.count(path); ++k)
+  std::error_code ec;
+  for (int k = 2; fs::exists(path, ec) || s.shots.paths.count(path); ++k)
     path = base + "-" + std::to_string(k) + "." + ext;
   return path;
 }
