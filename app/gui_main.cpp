@@ -139,8 +139,7 @@ GuiOptions parseArgs(int argc, char** argv) {
           "unknown GUI option '" + a +
           "' (allowed: --config, --width, --height, --ui-scale, --quit-after, --report, --bench, "
           "--no-vsync, --max-fps, --screenshot-ui, --screenshot-at, --screenshot-every, --shot-dir, --tab, "
-          "--fullscreen, "
-          "--no-renderer; see --gui-help)");
+          "--fullscreen, --no-renderer; see --gui-help)");
   }
   // Every output is checked before any window opens: a run that cannot save its report is a user error now,
   // not a silent loss at exit.
