@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,18 @@ struct ShotOptions {
   std::string out_dir = ".";  // where exports go
 };
 
+// Screenshots being saved off the UI thread (app/view_thread.h): one press exports each view on screen.
+struct ShotsInFlight {
+  struct Press {
+    int remaining = 0;  // exports of this press not finished yet
+    std::string saved;  // the files written so far, comma separated
+    bool failed = false;
+  };
+  std::map<int64_t, Press> presses;  // by press number
+  std::set<std::string> paths;       // files promised to a queued export: the next press picks other names
+  int64_t next_press = 1;
+};
+
 // Requests from panels and shortcuts, consumed once per frame by the frame driver.
 struct Requests {
   bool reset = false;
@@ -95,6 +108,7 @@ struct AppState {
   bool confirm_overwrite = false;  // a save that would overwrite waits for a yes
 
   ShotOptions shot;
+  ShotsInFlight shots;
   Requests req;
 
   // Messages for the user (shown in the status bar / banner); the newest first.
@@ -112,7 +126,9 @@ struct AppState {
   // Counters of processed requests (shown nowhere; tests and the report read them).
   int64_t single_steps_sent = 0;
   int64_t resets_sent = 0;
-  int64_t screenshots_taken = 0;
+  int64_t screenshots_taken = 0;    // presses whose every file was written
+  int64_t screenshots_pressed = 0;  // presses of `s` / the button
+  int64_t screenshots_failed = 0;   // presses that ended in a message instead (the banner says why)
 
   // Frame timing shown in the Training panel (ms)
   std::deque<float> frame_ms;

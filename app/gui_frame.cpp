@@ -72,15 +72,14 @@ std::string otherLoss(const std::string& loss) {
   return loss == "softmax" ? "arcface" : "softmax";
 }
 
-// Builds a Worker from a short-lived helper thread put in the background class first (app/background.h):
-// the training thread inherits it, so it runs on the CPU time the UI and Mesa's rasteriser threads leave,
-// without needing any privilege. Training takes what the frame leaves, never the other way round ("never
-// blocks").
+// Builds a Worker from a short-lived helper thread whose priority is lowered first (app/background.h): the
+// training thread inherits it (a thread's nice value is its own on Linux and passes to the threads it
+// creates), so the UI thread's priority is never touched and no privilege is needed.
 std::unique_ptr<Worker> makeBackgroundWorker(const Controls& c) {
   std::unique_ptr<Worker> w;
   std::exception_ptr err;
   std::thread helper([&] {
-    runInBackground();
+    runInBackground(BackgroundRole::Worker);
     try {
       w = std::make_unique<Worker>(c);
     } catch (...) {
@@ -478,44 +477,6 @@ void applyStyle(AppState& s) {
   s.applied_scale = s.ui_scale;
 }
 
-void takeScreenshots(AppState& s, Session& sess) {
-  std::string saved;
-  for (const ViewSlot& v : s.views) {
-    if (v.kind == ViewKind::Input) continue;
-    const Snapshot* snap = s.run[v.run].snapshot.get();
-    if (!snap) continue;
-    ViewOptions vo = s.run[v.run].view;
-    vo.kind = v.kind;
-    vo.theme = Theme::Paper;
-    ExportOptions ex;
-    ex.width = std::max(64, (int)v.w);
-    ex.height = std::max(64, (int)v.h);
-    ex.scale = (float)std::clamp(s.shot.scale, 1, 8);
-    ex.background = s.shot.transparent ? Background::Transparent : Background::White;
-    const bool svg = s.shot.format == ShotFormat::Svg && v.kind != ViewKind::Sphere;
-    const std::string suffix = s.compare ? (v.run ? "-B-" : "-A-") + snap->loss : std::string();
-    const std::string path = screenshotPath(s, suffix, svg ? "svg" : "png");
-    try {
-      if (svg) {
-        exportSvg(*snap, vo, ex, path);
-      } else {
-        if (!sess.views) throw UserError("no OpenGL renderer: screenshots need the GL view");
-        sess.views->exportPng(s.run[v.run].snapshot, vo, ex, path);
-      }
-      std::error_code ec;
-      const fs::path abs = fs::absolute(path, ec);
-      saved += (saved.empty() ? "" : ", ") + (ec ? path : abs.string());
-    } catch (const std::exception& e) {
-      s.error = std::string("screenshot failed: ") + e.what();
-      return;
-    }
-  }
-  if (!saved.empty()) {
-    setStatus(s, "saved " + saved);
-    s.screenshots_taken += 1;
-  }
-}
-
 }  // namespace
 
 std::string findAssetDir(const std::string& exe_path) {
@@ -529,19 +490,6 @@ std::string findAssetDir(const std::string& exe_path) {
       if (fs::exists(cand / "presets", ec)) return fs::weakly_canonical(cand, ec).string();
   }
   return compiled.string();
-}
-
-std::string screenshotPath(const AppState& s, const std::string& suffix, const std::string& ext) {
-  char stamp[32];
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-  const std::string dir = s.shot.out_dir.empty() ? "." : s.shot.out_dir;
-  const std::string base = dir + "/" + s.preset_name + "-" + stamp + suffix;
-  std::string path = base + "." + ext;
-  for (int k = 2; fileExists(path); ++k) path = base + "-" + std::to_string(k) + "." + ext;
-  return path;
 }
 
 Preset parsePreset(const std::string& path) {
@@ -702,6 +650,7 @@ void frame(AppState& s, Session& sess) {
   applyStyle(s);
   ImGui::NewFrame();
   pollWorkers(s, sess);
+  if (sess.views) finishScreenshots(s, sess.views->takeExports());
   shortcuts(s);
   const Layout L = layout(s);
   for (const ViewSlot& v : s.views)

@@ -56,8 +56,14 @@ Preset parsePreset(const std::string& path);
 // nothing when the file is bad (s.error names the problem); save never overwrites without `overwrite_ok`.
 bool loadPreset(AppState& s, Session& sess, const std::string& path);
 bool savePreset(AppState& s, const std::string& path, bool overwrite_ok);
-// The file a screenshot goes to: <dir>/<preset>-<YYYYmmdd-HHMMSS><suffix>.<ext>, never an existing file.
+// The file a screenshot goes to: <dir>/<preset>-<YYYYmmdd-HHMMSS><suffix>.<ext>, never an existing file nor
+// one promised to an export still running.
 std::string screenshotPath(const AppState& s, const std::string& suffix, const std::string& ext);
+// One press of the screenshot key: queues an export of each embedding view on screen (app/gui_shots.cpp).
+void takeScreenshots(AppState& s, Session& sess);
+// Books finished screenshot exports (frame() does it with the view thread's results each frame): a press
+// whose files are all written says where (status), one that failed says why (s.error).
+void finishScreenshots(AppState& s, const std::vector<ViewThread::ExportDone>& done);
 // Finds the asset directory: MS_ASSET_DIR if it holds presets, else ../assets next to the executable.
 std::string findAssetDir(const std::string& exe_path);
 

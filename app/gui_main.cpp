@@ -1,14 +1,16 @@
 // `marginscope` with no subcommand: the desktop app. main stays flat and readable top to bottom (Dear ImGui
-// examples style): parse options, open a GLFW window with an OpenGL 3.3 core context, start the worker on the
-// default preset, then loop { frame(); draw the views with the Renderer under the UI; swap }. The loop body
-// is gui_frame.cpp's frame(), which tests tick without a window.
+// examples style): parse and check the options, open a GLFW window with an OpenGL 3.3 core context, start the
+// worker on the default preset, then loop { script; frame(); blit the views under the UI; pace; swap }. The
+// loop body is gui_frame.cpp's frame(), which tests tick without a window; the scripted measurement and the
+// frame statistics are gui_bench.h's.
 //
 // Measurement options: --quit-after SECONDS ends a scripted run with exit code 0; --report FILE writes
 // frame-time percentiles, steps/s and the control latency as JSON at exit; --bench scripts a run (training,
 // with m changed twice a second, then paused) so the report compares both; --screenshot-ui FILE.png reads
 // back the whole window just before quitting (for the README); --screenshot-at SECONDS presses the screenshot
-// button once.
+// key once, --screenshot-every SECONDS again and again.
 #include <epoxy/gl.h>
+#include <unistd.h>
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>
 #include <backends/imgui_impl_glfw.h>
@@ -21,17 +23,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "app/commands.h"
 #include "app/config_io.h"
+#include "app/gui_bench.h"
 #include "app/gui_frame.h"
 #include "render/image_io.h"
 #include "sim/errors.h"
-#include "sim/loss.h"
 
 namespace ms {
 
@@ -47,6 +48,7 @@ struct GuiOptions {
   double max_fps = -1;  // frames a second at most; -1: the monitor's refresh rate (60 if unknown); 0: no cap
   std::string screenshot_ui;
   double screenshot_at = -1;
+  double screenshot_every = 0;  // seconds between scripted presses of the screenshot key; 0: none
   std::string shot_dir;
   float ui_scale = 1;
   std::string tab;          // --tab Metrics|Theory|Presets: the right-hand tab to open on
@@ -58,21 +60,33 @@ const char* kGuiHelp =
     "usage: marginscope [--config FILE] [--width W] [--height H] [--ui-scale X] [--fullscreen]\n"
     "                   [--quit-after SECONDS]\n"
     "                   [--report FILE] [--bench] [--no-vsync] [--max-fps N] [--screenshot-ui FILE.png]\n"
-    "                   [--screenshot-at SECONDS] [--shot-dir DIR] [--tab Metrics|Theory|Presets]\n"
+    "                   [--screenshot-at SECONDS] [--screenshot-every SECONDS] [--shot-dir DIR]\n"
+    "                   [--tab Metrics|Theory|Presets]\n"
     "Opens the desktop app on assets/presets/default.json (or --config).\n"
     "  --report FILE     at exit: frame_time_ms{p50,p90,p99,max}, steps_per_second, control_latency_ms "
     "(JSON)\n"
     "  --max-fps N       pace frames at N a second (default: the monitor's refresh rate; 0: no cap)\n"
+    "  --screenshot-every S  press the screenshot key every S seconds (load tests; with --shot-dir)\n"
     "  --bench           scripted measurement: training with m changed twice a second, then paused (implies\n"
     "                    --no-vsync; use with --quit-after and --report)\n"
     "Keys: space pause, . single step, r reset, s screenshot, h/Tab hide panels, F11 fullscreen.\n";
 
-double num(const char* key, const char* v) {
+// A number option: anything not a finite number in [lo, hi] is named with its value and the allowed range.
+double number(const std::string& key, const std::string& text, double lo, double hi) {
   char* end = nullptr;
-  const double x = std::strtod(v, &end);
-  if (!end || *end || !std::isfinite(x))
-    throw UserError(std::string("option ") + key + ": '" + v + "' is not a number");
+  const double x = std::strtod(text.c_str(), &end);
+  char range[96];
+  std::snprintf(range, sizeof range, "(allowed: %g .. %g)", lo, hi);
+  if (text.empty() || !end || *end || !std::isfinite(x))
+    throw UserError(key + ": '" + text + "' is not a number " + range);
+  if (x < lo || x > hi) throw UserError(key + ": " + text + " is out of range " + range);
   return x;
+}
+
+int whole(const std::string& key, const std::string& text, int lo, int hi) {
+  const double x = number(key, text, lo, hi);
+  if (x != std::floor(x)) throw UserError(key + ": " + text + " is not a whole number");
+  return (int)x;
 }
 
 GuiOptions parseArgs(int argc, char** argv) {
@@ -86,11 +100,11 @@ GuiOptions parseArgs(int argc, char** argv) {
     if (a == "--config")
       o.config = value();
     else if (a == "--width")
-      o.width = (int)num("--width", value());
+      o.width = whole(a, value(), 320, 16384);
     else if (a == "--height")
-      o.height = (int)num("--height", value());
-    else if (a == "--quit-after")
-      o.quit_after = num("--quit-after", value());
+      o.height = whole(a, value(), 240, 16384);
+    else if (a == "--quit-after")  // more than a day is a typo, not a lecture
+      o.quit_after = number(a, value(), 0.001, 86400);
     else if (a == "--report")
       o.report = value();
     else if (a == "--bench")
@@ -98,21 +112,25 @@ GuiOptions parseArgs(int argc, char** argv) {
     else if (a == "--no-vsync")
       o.vsync = false;
     else if (a == "--max-fps")
-      o.max_fps = num("--max-fps", value());
+      o.max_fps = number(a, value(), 0, 1000);
     else if (a == "--screenshot-ui")
       o.screenshot_ui = value();
     else if (a == "--screenshot-at")
-      o.screenshot_at = num("--screenshot-at", value());
+      o.screenshot_at = number(a, value(), 0, 86400);
+    else if (a == "--screenshot-every")
+      o.screenshot_every = number(a, value(), 0.05, 3600);
     else if (a == "--shot-dir")
       o.shot_dir = value();
     else if (a == "--fullscreen")
       o.fullscreen = true;
-    else if (a == "--tab")
+    else if (a == "--tab") {
       o.tab = value();
-    else if (a == "--no-renderer")
+      if (o.tab != "Metrics" && o.tab != "Theory" && o.tab != "Presets")
+        throw UserError("--tab: '" + o.tab + "' is not a tab (allowed: Metrics, Theory, Presets)");
+    } else if (a == "--no-renderer")
       o.renderer = false;
     else if (a == "--ui-scale")
-      o.ui_scale = (float)num("--ui-scale", value());
+      o.ui_scale = (float)number(a, value(), 0.5, 4);
     else if (a == "--gui-help") {
       std::fputs(kGuiHelp, stdout);
       std::exit(0);
@@ -120,35 +138,32 @@ GuiOptions parseArgs(int argc, char** argv) {
       throw UserError(
           "unknown GUI option '" + a +
           "' (allowed: --config, --width, --height, --ui-scale, --quit-after, --report, --bench, "
-          "--no-vsync, --max-fps, --screenshot-ui, --screenshot-at, --shot-dir, --tab, --fullscreen, "
-          "--no-renderer; see --gui-help)");
+          "--no-vsync, --max-fps, --screenshot-ui, --screenshot-at, --screenshot-every, --shot-dir, --tab, "
+          "--fullscreen, --no-renderer; see --gui-help)");
   }
-  if (o.width < 320 || o.height < 240 || o.width > 16384 || o.height > 16384)
-    throw UserError("--width/--height: " + std::to_string(o.width) + "x" + std::to_string(o.height) +
-                    " is out of range (320x240 .. 16384x16384)");
-  if (o.ui_scale < 0.5f || o.ui_scale > 4) throw UserError("--ui-scale: allowed 0.5 .. 4");
-  if (o.max_fps != -1 && (o.max_fps < 0 || o.max_fps > 1000)) throw UserError("--max-fps: allowed 0 .. 1000");
+  // Every output is checked before any window opens: a run that cannot save its report is a user error now,
+  // not a silent loss at exit.
+  checkWritable("--report", o.report);
+  checkWritable("--screenshot-ui", o.screenshot_ui);
+  if (!o.shot_dir.empty() && access(o.shot_dir.c_str(), W_OK) != 0)
+    throw UserError("--shot-dir: '" + o.shot_dir + "' is not a writable folder");
   return o;
 }
 
-nlohmann::json percentiles(std::vector<double> v) {
-  if (v.empty()) return nullptr;
-  std::sort(v.begin(), v.end());
-  auto q = [&](double p) { return v[std::min(v.size() - 1, (size_t)std::floor(p * (v.size() - 1) + 0.5))]; };
-  return {{"p50", q(0.5)}, {"p90", q(0.9)}, {"p99", q(0.99)}, {"max", v.back()}, {"frames", v.size()}};
-}
+// Latin-1, Greek, punctuation, super/subscripts, arrows, maths: what the Theory panel's formulas use. ImGui
+// keeps a pointer to this array until the font atlas is built.
+constexpr ImWchar kGlyphRanges[] = {0x0020, 0x00FF, 0x0370, 0x03FF, 0x2000, 0x206F, 0x2070, 0x209F,
+                                    0x2190, 0x21FF, 0x2200, 0x22FF, 0x2300, 0x23FF, 0};
 
 void loadFonts(AppState& s) {
   ImGuiIO& io = ImGui::GetIO();
-  static const ImWchar kRanges[] = {0x0020, 0x00FF, 0x0370, 0x03FF, 0x2000, 0x206F, 0x2070, 0x209F,
-                                    0x2190, 0x21FF, 0x2200, 0x22FF, 0x2300, 0x23FF, 0};
   const char* path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
   // Loaded at twice the size and drawn at half: stays sharp when the lecture-hall UI scale goes up.
   if (std::FILE* f = std::fopen(path, "rb")) {
     std::fclose(f);
     ImFontConfig cfg;
     cfg.OversampleH = 2;
-    if (io.Fonts->AddFontFromFileTTF(path, 30.0f, &cfg, kRanges)) {
+    if (io.Fonts->AddFontFromFileTTF(path, 30.0f, &cfg, kGlyphRanges)) {
       s.font_base = 0.5f;
       return;
     }
@@ -171,6 +186,54 @@ bool writeWindowPng(const std::string& path, int w, int h) {
   } catch (const std::exception&) {
     return false;
   }
+}
+
+// The views under the UI: blits the newest image the view thread finished for each view on screen into the
+// window's framebuffer (fbh pixels high) and fills `jobs` with what each slot should show now. Returns the
+// points in the embedding view(s).
+size_t blitViews(AppState& s, Session& sess, int fbh, ViewThread::Job (&jobs)[ViewThread::kSlots]) {
+  size_t points = 0;
+  for (int i = 0; i < ViewThread::kSlots && sess.views; ++i) {
+    jobs[i] = ViewThread::Job();
+    if (i >= (int)s.views.size()) continue;
+    const ViewSlot& v = s.views[i];
+    const RunState& r = s.run[v.run];
+    ViewThread::Job& job = jobs[i];
+    job.snap = v.kind == ViewKind::Input && r.input_snapshot ? r.input_snapshot : r.snapshot;
+    job.view = r.view;
+    job.view.kind = v.kind;
+    const ViewImage im = viewImage(s, v);  // the size and scale hover tooltips assume (gui_frame.h)
+    job.w = im.w, job.h = im.h, job.scale = im.scale;
+    if (job.snap && v.kind != ViewKind::Input) points += job.snap->labels.size();
+    const int x = (int)std::lround(v.x * im.sx), y = fbh - (int)std::lround(v.y * im.sy) - job.h;
+    sess.views->blit(i, x, y, job.w, job.h);
+  }
+  if (sess.views) {
+    const std::string err = sess.views->takeError();
+    if (!err.empty()) s.error = err;
+  }
+  return points;
+}
+
+// Hands the view thread this frame's jobs. Called once the frame is rasterised: the view thread (and its
+// rasteriser threads) then draw while the UI waits for its next slot, rather than in the middle of the UI's
+// own rasterising. A job the view thread's lock keeps out is asked for again next frame.
+void requestViews(Session& sess, const ViewThread::Job (&jobs)[ViewThread::kSlots]) {
+  for (int i = 0; i < ViewThread::kSlots && sess.views; ++i) sess.views->request(i, jobs[i]);
+}
+
+void toggleFullscreen(AppState& s, GLFWwindow* win, bool vsync, int rect[4]) {
+  s.req.toggle_fullscreen = false;
+  GLFWmonitor* mon = glfwGetPrimaryMonitor();
+  const GLFWvidmode* mode = mon ? glfwGetVideoMode(mon) : nullptr;
+  if (s.fullscreen && mode) {
+    glfwGetWindowPos(win, &rect[0], &rect[1]);
+    glfwGetWindowSize(win, &rect[2], &rect[3]);
+    glfwSetWindowMonitor(win, mon, 0, 0, mode->width, mode->height, mode->refreshRate);
+  } else if (!s.fullscreen) {
+    glfwSetWindowMonitor(win, nullptr, rect[0], rect[1], rect[2], rect[3], 0);
+  }
+  glfwSwapInterval(vsync ? 1 : 0);
 }
 
 }  // namespace
@@ -224,6 +287,7 @@ int cmdGui(int argc, char** argv) {
   }
   bool pace = max_fps > 0 && !opt.vsync;
   int probed = 0, fast = 0;
+  bool report_failed = false;
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
@@ -254,99 +318,35 @@ int cmdGui(int argc, char** argv) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
-  // Frame time: from the start of a frame's work to the end of its swap (the pacing wait excluded); the
-  // interval between frames is reported beside it.
-  std::vector<double> ft_all, ft_run, ft_paused, interval_all;
-  // Where a frame's time goes (ms, after the first second): UI logic, the views, the UI's GL draw, the swap.
-  std::vector<double> t_ui, t_views, t_imgui, t_swap;
-  auto ms = [&](double a, double b) { return 1000.0 * (b - a); };
-  double last = seconds(), max_sps = 0, next_poke = 0;
-  bool shot_done = false, poke_hi = false;
+  BenchScript script({opt.bench, opt.quit_after, opt.screenshot_at, opt.screenshot_every});
+  FrameStats stats(opt.bench);
   size_t points = 0;
-  int win_x = 0, win_y = 0, win_w = opt.width, win_h = opt.height;
+  int window_rect[4] = {0, 0, opt.width, opt.height};  // restored when fullscreen ends
+  double last = seconds(), next_frame = last;
 
-  double next_frame = seconds();
   while (!glfwWindowShouldClose(win)) {
+    // Frame time: from the start of a frame's work to the end of its swap, the pacing wait excluded.
     const double frame_start = seconds();
     glfwPollEvents();
     const double t = seconds();
     const bool last_frame = opt.quit_after > 0 && t >= opt.quit_after;
     s.now = t;
-
-    // --bench: training for the first half (m poked twice a second), paused for the second; 15% warm-up.
-    const double T = opt.quit_after > 0 ? opt.quit_after : 20;
-    const int phase = !opt.bench ? 0 : t < 0.15 * T ? 0 : t < 0.55 * T ? 1 : t < 0.6 * T ? 0 : 2;
-    if (opt.bench) {
-      s.paused = t >= 0.55 * T;
-      if (phase == 1 && t >= next_poke) {
-        next_poke = t + 0.5;
-        RunState& r = s.run[0];
-        try {
-          const LossSpec& spec = findLoss(r.config.loss);
-          for (const ParamSpec& p : spec.params)
-            if (p.name == "m" && p.kind == ParamKind::Real) {
-              const double def = p.def;
-              r.config.params.values["m"] = std::clamp(poke_hi ? def : def * 0.8, p.lo, p.hi);
-              r.dirty = true;
-            }
-          if (!r.dirty) r.config.lr *= poke_hi ? 1.25 : 0.8, r.dirty = true;
-        } catch (const UserError&) {
-        }
-        poke_hi = !poke_hi;
-      }
-    }
-    if (opt.screenshot_at >= 0 && !shot_done && t >= opt.screenshot_at && s.run[0].snapshot) {
-      s.req.screenshot = true;
-      shot_done = true;
-    }
+    const BenchPhase phase = script.tick(s, t);
 
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     const double c0 = seconds();
     frame(s, sess);
     const double c1 = seconds();
-
-    if (s.req.toggle_fullscreen) {
-      s.req.toggle_fullscreen = false;
-      GLFWmonitor* mon = glfwGetPrimaryMonitor();
-      const GLFWvidmode* mode = mon ? glfwGetVideoMode(mon) : nullptr;
-      if (s.fullscreen && mode) {
-        glfwGetWindowPos(win, &win_x, &win_y);
-        glfwGetWindowSize(win, &win_w, &win_h);
-        glfwSetWindowMonitor(win, mon, 0, 0, mode->width, mode->height, mode->refreshRate);
-      } else if (!s.fullscreen) {
-        glfwSetWindowMonitor(win, nullptr, win_x, win_y, win_w, win_h, 0);
-      }
-      glfwSwapInterval(opt.vsync ? 1 : 0);
-    }
+    if (s.req.toggle_fullscreen) toggleFullscreen(s, win, opt.vsync, window_rect);
 
     int fbw = 0, fbh = 0;
     glfwGetFramebufferSize(win, &fbw, &fbh);
     glViewport(0, 0, fbw, fbh);
     glClearColor(kPanelBackground[0], kPanelBackground[1], kPanelBackground[2], 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
-    points = 0;
-    // The view thread draws; this frame hands it the views wanted now and blits the newest finished images.
-    for (int i = 0; i < ViewThread::kSlots && sess.views; ++i) {
-      ViewThread::Job job;
-      if (i < (int)s.views.size()) {
-        const ViewSlot& v = s.views[i];
-        const RunState& r = s.run[v.run];
-        job.snap = v.kind == ViewKind::Input && r.input_snapshot ? r.input_snapshot : r.snapshot;
-        job.view = r.view;
-        job.view.kind = v.kind;
-        const ViewImage im = viewImage(s, v);  // the size and scale hover tooltips assume (gui_frame.h)
-        job.w = im.w, job.h = im.h, job.scale = im.scale;
-        if (job.snap && v.kind != ViewKind::Input) points += job.snap->labels.size();
-        const int x = (int)std::lround(v.x * im.sx), y = fbh - (int)std::lround(v.y * im.sy) - job.h;
-        sess.views->blit(i, x, y, job.w, job.h);
-      }
-      sess.views->request(i, job);
-    }
-    if (sess.views) {
-      const std::string err = sess.views->takeError();
-      if (!err.empty()) s.error = err;
-    }
+    ViewThread::Job jobs[ViewThread::kSlots];
+    points = blitViews(s, sess, fbh, jobs);
     glViewport(0, 0, fbw, fbh);
     glDisable(GL_SCISSOR_TEST);
     const double c2 = seconds();
@@ -361,26 +361,21 @@ int cmdGui(int argc, char** argv) {
     // Paced: finish the frame, wait for its slot, then present, so frames reach the screen at an even
     // rate whatever each one cost. The wait is not part of the frame time.
     double waited = 0;
+    if (pace) glFinish();
+    requestViews(sess, jobs);
     if (pace) {
-      glFinish();
       const double ready = seconds();
       next_frame = std::max(next_frame + 1.0 / max_fps, ready);  // a fixed schedule; a late frame resets it
       std::this_thread::sleep_for(std::chrono::duration<double>(next_frame - ready));
       waited = seconds() - ready;
     }
     glfwSwapBuffers(win);
-    if (t > 1.0) {
-      t_ui.push_back(ms(c0, c1));
-      t_views.push_back(ms(c1, c2));
-      t_imgui.push_back(ms(c2, c3));
-      t_swap.push_back(ms(c3, seconds()) - 1000.0 * waited);
-    }
 
     const double now = seconds(), ms_frame = 1000.0 * (now - frame_start - waited);
+    stats.add(s, t, phase, ms_frame, 1000.0 * (now - last),
+              {1000.0 * (c1 - c0), 1000.0 * (c2 - c1), 1000.0 * (c3 - c2), 1000.0 * (now - c3 - waited)});
     s.frame_ms.push_back((float)ms_frame);
     if (s.frame_ms.size() > 120) s.frame_ms.pop_front();
-    if (t > 1.0) ft_all.push_back(ms_frame);  // the first second compiles shaders and builds data
-    if (t > 1.0) interval_all.push_back(1000.0 * (now - last));
     // With vsync asked for, pace only if the swap turns out not to wait for the display (most of 60 frames
     // after the first second come faster than it refreshes): pacing on top of a working vsync would miss
     // vertical blanks.
@@ -389,49 +384,28 @@ int cmdGui(int argc, char** argv) {
       if (++probed == 60) pace = fast > 30;
     }
     last = now;
-    if (phase == 1) ft_run.push_back(ms_frame);
-    if (phase == 2) ft_paused.push_back(ms_frame);
-    if (s.run[0].snapshot && !s.paused) max_sps = std::max(max_sps, s.run[0].snapshot->steps_per_second);
     if (last_frame) break;
   }
 
+  // Every press of the screenshot key ends in a file or a message: the exports still queued finish now.
+  if (sess.views) {
+    sess.views->finishExports();
+    finishScreenshots(s, sess.views->takeExports());
+  }
   if (!opt.report.empty()) {
-    std::vector<double> lat, step_lat;
-    for (const auto& r : s.run) {
-      lat.insert(lat.end(), r.latency_ms.begin(), r.latency_ms.end());
-      step_lat.insert(step_lat.end(), r.step_latency_ms.begin(), r.step_latency_ms.end());
-    }
-    nlohmann::json j;
-    j["frame_time_ms"] = percentiles(opt.bench ? ft_run : ft_all);
-    if (opt.bench) {
-      j["frame_time_ms_paused"] = percentiles(ft_paused);
-      if (!ft_run.empty() && !ft_paused.empty()) {
-        const double a = j["frame_time_ms"]["p50"], b = j["frame_time_ms_paused"]["p50"];
-        j["median_ratio_training_over_paused"] = b > 0 ? a / b : 0;
-      }
-    }
-    j["frame_time_ms_all"] = percentiles(ft_all);
-    j["frame_interval_ms"] = percentiles(interval_all);
+    nlohmann::json j = stats.report(s);
     j["max_fps"] = max_fps;
-    j["frame_parts_ms"] = {{"ui", percentiles(t_ui)},
-                           {"views", percentiles(t_views)},
-                           {"imgui_draw", percentiles(t_imgui)},
-                           {"swap", percentiles(t_swap)}};
-    j["steps_per_second"] = max_sps;
-    // The contract's figure: a Controls change to the first step that uses it (the worker times it); and the
-    // user's view of it: the change to the first frame whose snapshot reflects it.
-    j["control_latency_ms"] = percentiles(step_lat);
-    j["control_to_screen_ms"] = percentiles(lat);
     j["points_on_screen"] = points;  // in the embedding view(s); the input view draws the same points again
     j["window"] = {opt.width, opt.height};
     j["vsync"] = opt.vsync;
-    j["preset"] = s.preset_name;
     j["renderer"] = sess.views != nullptr;
     j["view_images"] = sess.views ? sess.views->imagesDrawn() : 0;
     try {
       writeFileAtomic(opt.report, j.dump(2) + "\n");
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "marginscope: could not write the report: %s\n", e.what());
+      // Checked at start; a folder removed during the run still gets one line and a failing exit code.
+      std::fprintf(stderr, "marginscope: --report: could not write %s: %s\n", opt.report.c_str(), e.what());
+      report_failed = true;
     }
   }
 
@@ -444,7 +418,7 @@ int cmdGui(int argc, char** argv) {
   ImGui::DestroyContext();
   glfwDestroyWindow(win);
   glfwTerminate();
-  return 0;
+  return report_failed ? 2 : 0;
 }
 
 }  // namespace ms

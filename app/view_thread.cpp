@@ -1,12 +1,15 @@
-// See view_thread.h. One mutex guards the jobs, the finished images and the export hand-off; it is held only
-// to copy or swap, never during a draw. Finished images are swapped, not copied, between three buffers per
-// slot (the thread's spare, the ready one, the UI's), so steady state allocates nothing.
+// See view_thread.h. One mutex guards the jobs, the finished images and the export queue; it is held only
+// to copy or swap, never during a draw. The UI thread's per-frame calls (request, blit, takeExports,
+// takeError) only try-lock it: a background thread preempted while holding it must not stall a frame.
+// Finished images are swapped, not copied, between three buffers per slot (the thread's spare, the ready one,
+// the UI's), so steady state allocates nothing.
 #include "app/view_thread.h"
 
 #include <epoxy/gl.h>
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <stdexcept>
@@ -38,15 +41,10 @@ struct ViewThread::Shared {
   };
   Image ready[kSlots];
 
-  struct Export {
-    SnapshotPtr snap;
-    ViewOptions view;
-    ExportOptions ex;
-    std::string path;
-    bool pending = false, done = false;
-    std::exception_ptr error;
-  } exp;
-  std::condition_variable exp_cv;  // wakes the exporting caller
+  std::deque<Export> exports;      // queued, oldest first
+  int exporting = 0;               // 1 while the thread runs one (taken off the queue)
+  std::vector<ExportDone> done;    // finished, not yet taken
+  std::condition_variable exp_cv;  // wakes finishExports()
 
   bool started = false;
   std::string start_error;
@@ -56,6 +54,7 @@ struct ViewThread::Shared {
 
 ViewThread::ViewThread() : sh_(std::make_unique<Shared>()) {
   thread_ = std::thread([this] { run(); });
+  warmUpBlit();
   std::unique_lock<std::mutex> lock(sh_->mu);
   sh_->cv.wait(lock, [&] { return sh_->started; });
   if (!sh_->start_error.empty()) {
@@ -64,6 +63,35 @@ ViewThread::ViewThread() : sh_(std::make_unique<Shared>()) {
     thread_.join();
     throw std::runtime_error(e);
   }
+}
+
+// The first upload and the first blits (same size and scaled) of a context make Mesa's llvmpipe generate
+// their code: about 100 ms, and over half a second beside busy processes. Done here, at start-up, while the
+// view thread draws its first images, not in the frame that shows the first one. The pixels land in a
+// corner of the back buffer that the first frame clears.
+void ViewThread::warmUpBlit() {
+  // Only into a complete framebuffer (the window's; a test's context may have none bound).
+  if (glCheckFramebufferStatus(GL_DRAW_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) return;
+  GLint prev_tex = 0, prev_read = 0;
+  glGetIntegerv(GL_TEXTURE_BINDING_2D, &prev_tex);
+  glGetIntegerv(GL_READ_FRAMEBUFFER_BINDING, &prev_read);
+  const std::vector<uint8_t> px(8 * 8 * 4, 0);
+  GLuint tex = 0, fbo = 0;
+  glGenTextures(1, &tex);
+  glBindTexture(GL_TEXTURE_2D, tex);
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, 8, 8, 0, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
+  glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, 8, 8, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
+  glGenFramebuffers(1, &fbo);
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, fbo);
+  glFramebufferTexture2D(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, tex, 0);
+  glBlitFramebuffer(0, 0, 8, 8, 0, 0, 8, 8, GL_COLOR_BUFFER_BIT, GL_NEAREST);
+  glBlitFramebuffer(0, 0, 8, 8, 0, 0, 5, 5, GL_COLOR_BUFFER_BIT, GL_LINEAR);
+  glFinish();
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, prev_read);
+  glBindTexture(GL_TEXTURE_2D, prev_tex);
+  glDeleteFramebuffers(1, &fbo);
+  glDeleteTextures(1, &tex);
 }
 
 ViewThread::~ViewThread() {
@@ -81,7 +109,7 @@ ViewThread::~ViewThread() {
 
 void ViewThread::run() {
   // Before the context exists: llvmpipe's rasteriser threads are created with it and inherit this value.
-  runInBackground();
+  runInBackground(BackgroundRole::Views);
   std::unique_ptr<HeadlessContext> ctx;
   std::unique_ptr<Renderer> slot_renderer[kSlots], export_renderer;
   std::string start_error;
@@ -109,31 +137,42 @@ void ViewThread::run() {
 
   for (;;) {
     Job todo[kSlots];
+    Export x;
     bool exporting = false;
     {
       std::unique_lock<std::mutex> lock(sh_->mu);
-      sh_->cv.wait(lock, [&] { return sh_->stop || sh_->exp.pending || sh_->jobs_version != seen; });
+      sh_->cv.wait(lock, [&] { return sh_->stop || !sh_->exports.empty() || sh_->jobs_version != seen; });
       if (sh_->stop) break;
       for (int i = 0; i < kSlots; ++i) todo[i] = sh_->jobs[i];
       seen = sh_->jobs_version;
-      exporting = sh_->exp.pending;
+      if (!sh_->exports.empty()) {
+        x = std::move(sh_->exports.front());
+        sh_->exports.pop_front();
+        sh_->exporting = 1;
+        exporting = true;
+      }
     }
 
+    // One export per turn, then the views: a queue of presses delays the views by one export each, never a
+    // frame of the UI.
     if (exporting) {
-      Shared::Export& x = sh_->exp;  // fields are ours until `done` is set: the caller waits
-      std::exception_ptr err;
+      ExportDone d{x.path, "", x.tag};
       try {
-        if (!export_renderer) export_renderer = std::make_unique<Renderer>();
-        export_renderer->setSnapshot(x.snap);
-        export_renderer->exportPng(x.view, x.ex, x.path);
-      } catch (...) {
-        err = std::current_exception();
+        if (x.svg) {
+          exportSvg(*x.snap, x.view, x.ex, x.path);
+        } else {
+          if (!export_renderer) export_renderer = std::make_unique<Renderer>();
+          export_renderer->setSnapshot(x.snap);
+          export_renderer->exportPng(x.view, x.ex, x.path);
+        }
+      } catch (const std::exception& e) {
+        d.error = e.what();
       }
+      x.snap.reset();
       {
         std::lock_guard<std::mutex> lock(sh_->mu);
-        x.error = err;
-        x.pending = false;
-        x.done = true;
+        sh_->done.push_back(std::move(d));
+        sh_->exporting = 0;
       }
       sh_->exp_cv.notify_all();
     }
@@ -178,23 +217,24 @@ void ViewThread::run() {
   export_renderer.reset();
 }
 
-void ViewThread::request(int slot, const Job& job) {
-  if (slot < 0 || slot >= kSlots) return;
+bool ViewThread::request(int slot, const Job& job) {
+  if (slot < 0 || slot >= kSlots) return false;
   {
-    std::lock_guard<std::mutex> lock(sh_->mu);
-    if (sameJob(sh_->jobs[slot], job)) return;
+    std::unique_lock<std::mutex> lock(sh_->mu, std::try_to_lock);
+    if (!lock.owns_lock()) return false;
+    if (sameJob(sh_->jobs[slot], job)) return true;
     sh_->jobs[slot] = job;
     sh_->jobs_version += 1;
   }
   sh_->cv.notify_all();
+  return true;
 }
 
 bool ViewThread::blit(int slot, int x, int y, int w, int h) {
   if (slot < 0 || slot >= kSlots) return false;
   std::vector<uint8_t> px;
   int iw = 0, ih = 0;
-  {
-    std::lock_guard<std::mutex> lock(sh_->mu);
+  if (std::unique_lock<std::mutex> lock(sh_->mu, std::try_to_lock); lock.owns_lock()) {
     Shared::Image& im = sh_->ready[slot];
     if (im.fresh) {
       px.swap(im.px);
@@ -218,9 +258,10 @@ bool ViewThread::blit(int slot, int x, int y, int w, int h) {
     } else {
       glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, iw, ih, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
     }
-    // Give the buffer back for the thread to reuse (unless a newer image arrived meanwhile).
-    std::lock_guard<std::mutex> lock(sh_->mu);
-    if (sh_->ready[slot].px.empty()) sh_->ready[slot].px.swap(px);
+    // Give the buffer back for the thread to reuse (unless a newer image arrived meanwhile, or the lock is
+    // busy: then the thread allocates a new one).
+    std::unique_lock<std::mutex> lock(sh_->mu, std::try_to_lock);
+    if (lock.owns_lock() && sh_->ready[slot].px.empty()) sh_->ready[slot].px.swap(px);
   }
   const bool have = textures_[slot] != 0;
   if (have) {
@@ -237,26 +278,35 @@ bool ViewThread::blit(int slot, int x, int y, int w, int h) {
   return have;
 }
 
-void ViewThread::exportPng(const SnapshotPtr& snap, const ViewOptions& view, const ExportOptions& ex,
-                           const std::string& path) {
-  std::unique_lock<std::mutex> lock(sh_->mu);
-  Shared::Export& x = sh_->exp;
-  sh_->exp_cv.wait(lock, [&] { return !x.pending; });  // one export at a time
-  x.snap = snap, x.view = view, x.ex = ex, x.path = path;
-  x.pending = true;
-  x.done = false;
-  x.error = nullptr;
+void ViewThread::submitExport(Export e) {
+  {
+    std::lock_guard<std::mutex> lock(sh_->mu);
+    sh_->exports.push_back(std::move(e));
+  }
   sh_->cv.notify_all();
-  sh_->exp_cv.wait(lock, [&] { return x.done; });
-  x.done = false;
-  x.snap.reset();
-  if (x.error) std::rethrow_exception(x.error);
+}
+
+std::vector<ViewThread::ExportDone> ViewThread::takeExports() {
+  std::vector<ExportDone> out;
+  std::unique_lock<std::mutex> lock(sh_->mu, std::try_to_lock);
+  if (lock.owns_lock()) out.swap(sh_->done);  // busy: the next frame takes them
+  return out;
+}
+
+int ViewThread::exportsPending() const {
+  std::lock_guard<std::mutex> lock(sh_->mu);
+  return (int)sh_->exports.size() + sh_->exporting;
+}
+
+void ViewThread::finishExports() {
+  std::unique_lock<std::mutex> lock(sh_->mu);
+  sh_->exp_cv.wait(lock, [&] { return sh_->exports.empty() && sh_->exporting == 0; });
 }
 
 std::string ViewThread::takeError() {
-  std::lock_guard<std::mutex> lock(sh_->mu);
   std::string e;
-  e.swap(sh_->error);
+  std::unique_lock<std::mutex> lock(sh_->mu, std::try_to_lock);
+  if (lock.owns_lock()) e.swap(sh_->error);
   return e;
 }
 
