@@ -143,8 +143,8 @@ GuiOptions parseArgs(int argc, char** argv) {
   }
   // Every output is checked before any window opens: a run that cannot save its report is a user error now,
   // not a silent loss at exit.
-  checkWritable("--report", o.report);
-  checkWritable("--screenshot-ui", o.screenshot_ui);
+  checkOutputPath("--report", o.report);
+  checkOutputPath("--screenshot-ui", o.screenshot_ui);
   if (!o.shot_dir.empty() && access(o.shot_dir.c_str(), W_OK) != 0)
     throw UserError("--shot-dir: '" + o.shot_dir + "' is not a writable folder");
   return o;

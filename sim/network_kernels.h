@@ -48,7 +48,13 @@ void mlpBackwardRaw(const MlpRaw& L, const double* params, const double* X, long
       dWt.noalias() += Eigen::Map<const RowMatX>(X, n, in).transpose() * dZ;  // (P,n) x (n,out)
     else
       dWt.noalias() += Eigen::Map<const MatX>(acts[l - 1], n, in).transpose() * dZ;  // (in,n) x (n,out)
-    db.noalias() += dZ.colwise().sum().transpose();
+    // The bias gradient in a fixed order: Eigen's vectorised column sum peels to the buffer's alignment,
+    // which glibc does not fix (16 bytes), so the same run gave different sums when the heap layout moved.
+    for (long j = 0; j < out; ++j) {
+      double sum = 0;
+      for (long i = 0; i < n; ++i) sum += dZ(i, j);
+      db(j) += sum;
+    }
     if (l == 0) break;
     Eigen::Map<MatX> dA(dAbuf, n, in);
     dA.noalias() = dZ * Wt.transpose();  // (n,out) x (out,in)
