@@ -1,0 +1,78 @@
+// What every fuzz target checks, beyond "no crash and no sanitizer report": a parser either succeeds or
+// throws ms::UserError whose message is one line (DESIGN.md "Contracts"), of bounded length where the target
+// asks for it. Any other exception is a bug (the command line would print "internal error", exit 1), so it
+// aborts and libFuzzer keeps the input as a reproducer. Inputs reach the file readers through a private
+// temporary folder, so that the fuzzers run the same code as `--dataset csv:PATH` and `--config FILE`.
+#pragma once
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+
+#include "sim/errors.h"
+
+namespace ms::fuzz {
+
+// A folder of our own under $TMPDIR (or /tmp), made once per process.
+inline const std::string& tempDir() {
+  static const std::string dir = [] {
+    const char* base = std::getenv("TMPDIR");
+    std::string t = std::string(base && *base ? base : "/tmp") + "/ms_fuzz_XXXXXX";
+    if (!mkdtemp(t.data())) {
+      std::perror("mkdtemp");
+      std::abort();
+    }
+    return t;
+  }();
+  return dir;
+}
+
+inline void writeFile(const std::string& path, const void* data, size_t size) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f || (size > 0 && std::fwrite(data, 1, size, f) != size) || std::fclose(f) != 0) {
+    std::perror(path.c_str());
+    std::abort();
+  }
+}
+
+// Message length bound: maxLen unless MS_FUZZ_MESSAGE_LIMIT overrides it (0 = only the one-line check).
+inline size_t messageLimit(size_t maxLen) {
+  const char* e = std::getenv("MS_FUZZ_MESSAGE_LIMIT");
+  return e && *e ? size_t(std::strtoull(e, nullptr, 10)) : maxLen;
+}
+
+// Runs f; a UserError must be one line of at most maxLen bytes (0: any length); anything else aborts.
+template <class F>
+void expectOnlyUserErrors(F&& f, size_t maxLen) {
+  static const size_t limit = messageLimit(maxLen);
+  try {
+    f();
+  } catch (const UserError& e) {
+    const std::string m = e.what();
+    if (m.find('\n') != std::string::npos || m.find('\r') != std::string::npos) {
+      std::fprintf(stderr, "fuzz: a UserError message spans lines: %.300s\n", m.c_str());
+      std::abort();
+    }
+    if (limit > 0 && m.size() > limit) {
+      std::fprintf(stderr, "fuzz: a UserError message has %zu bytes (allowed %zu): %.300s...\n", m.size(),
+                   limit, m.c_str());
+      std::abort();
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fuzz: not a UserError (the command line would exit 1): %s\n", e.what());
+    std::abort();
+  }
+}
+
+// A broken invariant of a successful parse.
+inline void check(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "fuzz: invariant broken: %s\n", what);
+    std::abort();
+  }
+}
+
+}  // namespace ms::fuzz
