@@ -117,9 +117,9 @@ std::vector<uint8_t> readIdxFile(const std::string& path, const std::string& dir
   return body;
 }
 
-// Images (n,784) as bytes and labels (n) in 0..9, both files of one split checked.
 }  // namespace
 
+// Images (n,784) as bytes and labels (n) in 0..9, both files of one split checked.
 void readFashionIdx(const std::string& dir, const std::string& prefix, std::vector<uint8_t>& pix,
                     std::vector<uint8_t>& lab, int& n) {
   const std::string ip = dir + "/" + prefix + "-images-idx3-ubyte.gz";
@@ -209,24 +209,24 @@ CsvTable readCsvTable(const std::string& path) {
   while (std::getline(in, line)) {
     ++lineNo;
     if (line.find_first_not_of(" \r\t") == std::string::npos) continue;
-    const std::string at = src + " line " + std::to_string(lineNo);
+    auto at = [&] { return src + " line " + std::to_string(lineNo); };  // built only for a message
     const std::vector<std::string> tok = csvFields(line);
     if (int(tok.size()) != P + 1)
-      throw UserError(at + " has " + std::to_string(tok.size()) + " columns, the header has " +
+      throw UserError(at() + " has " + std::to_string(tok.size()) + " columns, the header has " +
                       std::to_string(P + 1));
     std::vector<double> v(tok.size());
     for (size_t j = 0; j < tok.size(); ++j) {
       char* end = nullptr;
       v[j] = std::strtod(tok[j].c_str(), &end);
       if (tok[j].empty() || end != tok[j].c_str() + tok[j].size() || !std::isfinite(v[j]))
-        throw UserError(at + ": " + shown(tok[j]) + " is not a finite number");
+        throw UserError(at() + ": " + shown(tok[j]) + " is not a finite number");
       if (int(j) < P && std::fabs(v[j]) > kMaxCsvMagnitude)
-        throw UserError(at + ", column x" + std::to_string(j + 1) + ": " + shown(tok[j]) +
+        throw UserError(at() + ", column x" + std::to_string(j + 1) + ": " + shown(tok[j]) +
                         " is too large (allowed: |x| <= 1e30; rescale that column)");
     }
     const double l = v.back();
     if (l < 0 || l > 999 || l != std::floor(l))
-      throw UserError(at + ": label " + shown(tok.back()) + " must be an integer in 0..999");
+      throw UserError(at() + ": label " + shown(tok.back()) + " must be an integer in 0..999");
     maxLabel = std::max(maxLabel, int(l));
     ++count[int(l)];
     r.y.push_back(int(l));

@@ -329,6 +329,12 @@ TEST(Dataset, FashionMnistMalformedFilesGiveOneClearLine) {
     EXPECT_EQ(e.find('\n'), std::string::npos) << c.what;
     EXPECT_LT(e.size(), 500u) << c.what << ": " << e;
   }
+  rmdir(fd.labels("t10k").c_str());
+  for (const char* split : {"train", "t10k"}) {
+    std::remove(fd.images(split).c_str());
+    std::remove(fd.labels(split).c_str());
+  }
+  rmdir(fd.dir.c_str());
 }
 
 TEST(Dataset, UnknownName) {
