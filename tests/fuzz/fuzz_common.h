@@ -4,6 +4,7 @@
 // aborts and libFuzzer keeps the input as a reproducer. Inputs reach the file readers through a private
 // temporary folder, so that the fuzzers run the same code as `--dataset csv:PATH` and `--config FILE`.
 #pragma once
+#include <dirent.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -16,18 +17,35 @@
 
 namespace ms::fuzz {
 
-// A folder of our own under $TMPDIR (or /tmp), made once per process.
+inline const std::string& tempDir();
+
+// At exit (libFuzzer exits normally after -max_total_time or -runs): the folder and its files go.
+inline void removeTempDir() {
+  const std::string& d = tempDir();
+  if (DIR* dir = opendir(d.c_str())) {
+    while (const dirent* e = readdir(dir))
+      if (e->d_name[0] != '.') std::remove((d + "/" + e->d_name).c_str());
+    closedir(dir);
+  }
+  rmdir(d.c_str());
+}
+
+// A folder of our own, made once per process: under $TMPDIR if set, else in /dev/shm (memory: writing the
+// input to a disk-backed /tmp costs 5-10 times the parse itself), else /tmp.
 inline const std::string& tempDir() {
-  static const std::string dir = [] {
-    const char* base = std::getenv("TMPDIR");
-    std::string t = std::string(base && *base ? base : "/tmp") + "/ms_fuzz_XXXXXX";
+  // Never destroyed: removeTempDir runs at exit, after static objects made later than atexit() are gone.
+  static const std::string* dir = [] {
+    const char* env = std::getenv("TMPDIR");
+    std::string base = env && *env ? env : access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    std::string t = base + "/ms_fuzz_XXXXXX";
     if (!mkdtemp(t.data())) {
       std::perror("mkdtemp");
       std::abort();
     }
-    return t;
+    std::atexit(removeTempDir);
+    return new std::string(t);
   }();
-  return dir;
+  return *dir;
 }
 
 inline void writeFile(const std::string& path, const void* data, size_t size) {
