@@ -26,6 +26,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         for (int y : d.y_test) fuzz::check(y >= 0 && y < d.K_all, "test label in 0..K_all-1");
         for (int n : d.class_counts) fuzz::check(n > 0, "every class has training rows");
       },
-      path.size() + 300);
+      fuzz::Messages::Strict, path.size() + 300);
   return 0;
 }

@@ -65,6 +65,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         for (int y : d.y_train) fuzz::check(y >= 0 && y < d.K, "train label in 0..K-1");
         for (int y : d.y_test) fuzz::check(y >= 0 && y < 10, "test label in 0..9");
       },
-      3 * dir.size() + 400);
+      fuzz::Messages::Strict, 3 * dir.size() + 400);
   return 0;
 }
