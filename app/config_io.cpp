@@ -503,7 +503,8 @@ Config resolveTrainingOptions(const TrainingOptions& o) {
   }
   for (const auto& [key, text] : o.given) {
     if (key == "loss") continue;
-    auto f = std::find_if(fields().begin(), fields().end(), [&](const Field& f) { return key == f.key; });
+    auto f =
+        std::find_if(fields().begin(), fields().end(), [&k = key](const Field& f) { return k == f.key; });
     applyConfigJson(json{{key, textToJson(*f, text)}}, c);
   }
   for (const std::string& kv : o.params) applyParamText(kv, c);

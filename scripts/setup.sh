@@ -11,7 +11,7 @@ jobs="$(nproc)"
 packages=(build-essential cmake pkg-config git clang-format python3
   libeigen3-dev zlib1g-dev libimgui-dev libstb-dev libglfw3-dev libepoxy-dev libegl-dev libgl-dev
   libegl-mesa0 libgl1-mesa-dri nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev
-  fonts-dejavu-core xvfb xauth dataset-fashion-mnist)
+  fonts-dejavu-core xvfb xauth dataset-fashion-mnist clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -52,6 +52,9 @@ case "$mode" in
     cmake -S . -B build-tsan-app -DMS_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMS_BUILD_BENCH=OFF > /dev/null
     cmake --build build-tsan-app --target test_view_thread -j "$jobs"
     TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" build-tsan-app/test_view_thread
+    echo "== gate: the four input parsers fuzzed under ASan+UBSan, 100 s each, two at a time (build-fuzz/)"
+    # libFuzzer comes with clang (libclang-rt-14-dev); see README "Fuzzing" to run them longer.
+    tests/fuzz/run.sh 100
     echo "== full test suite (build/)"
     cd build && ctest -j "$jobs" --output-on-failure --timeout 900
     ;;

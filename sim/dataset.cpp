@@ -2,8 +2,6 @@
 // config, in a fixed order, so that the same config gives the same points on every machine.
 #include "sim/dataset.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +9,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "sim/dataset_io.h"
 #include "sim/errors.h"
 #include "sim/math.h"
 #include "sim/rng.h"
@@ -127,116 +126,19 @@ Raw make2d(const Config& c, Rng& rng) {
   return r;
 }
 
-// ------------------------------------------------------------------ Fashion-MNIST (idx.gz, zlib)
+// ------------------------------------------------------------------ Fashion-MNIST (idx.gz) and CSV
+// Both kinds of file are read and checked in sim/dataset_io.cpp (readFashionIdx, readCsvTable).
 
 const char* kFashionNames[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                  "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
-std::string fashionHint(const std::string& dir) {
-  return " (Fashion-MNIST is read from " + dir +
-         "; install it with `sudo apt-get install dataset-fashion-mnist`, or point --data-dir at a folder "
-         "holding train-images-idx3-ubyte.gz and friends)";
-}
-
-std::vector<uint8_t> readGz(const std::string& path, const std::string& dir) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw UserError("dataset: cannot open " + path + fashionHint(dir));
-  std::vector<uint8_t> out;
-  std::vector<uint8_t> buf(1 << 20);
-  for (;;) {
-    const int n = gzread(f, buf.data(), unsigned(buf.size()));
-    if (n < 0) {
-      gzclose(f);
-      throw UserError("dataset: " + path + " is corrupt (gzip error)" + fashionHint(dir));
-    }
-    if (n == 0) break;
-    out.insert(out.end(), buf.begin(), buf.begin() + n);
-  }
-  gzclose(f);
-  return out;
-}
-
-uint32_t be32(const std::vector<uint8_t>& b, size_t off) {
-  return (uint32_t(b[off]) << 24) | (uint32_t(b[off + 1]) << 16) | (uint32_t(b[off + 2]) << 8) |
-         uint32_t(b[off + 3]);
-}
-
-// Images (n, 784) as bytes and labels (n), with the idx headers checked.
-void readIdx(const std::string& dir, const std::string& prefix, std::vector<uint8_t>& pix,
-             std::vector<uint8_t>& lab, int& n) {
-  const std::string ip = dir + "/" + prefix + "-images-idx3-ubyte.gz";
-  const std::string lp = dir + "/" + prefix + "-labels-idx1-ubyte.gz";
-  pix = readGz(ip, dir);
-  lab = readGz(lp, dir);
-  if (pix.size() < 16 || be32(pix, 0) != 2051 || be32(pix, 8) != 28 || be32(pix, 12) != 28)
-    throw UserError("dataset: " + ip + " is not an idx3 file of 28x28 images" + fashionHint(dir));
-  if (lab.size() < 8 || be32(lab, 0) != 2049)
-    throw UserError("dataset: " + lp + " is not an idx1 label file" + fashionHint(dir));
-  n = int(be32(pix, 4));
-  if (int(be32(lab, 4)) != n || pix.size() != 16 + size_t(n) * 784 || lab.size() != 8 + size_t(n))
-    throw UserError("dataset: " + ip + " and " + lp + " are truncated or disagree in length" +
-                    fashionHint(dir));
-  for (int i = 0; i < n; ++i)
-    if (lab[8 + i] > 9) throw UserError("dataset: " + lp + " holds a label above 9" + fashionHint(dir));
-}
-
-// ------------------------------------------------------------------ CSV
-
 Raw readCsv(const std::string& path) {
-  std::ifstream in(path);
-  if (!in)
-    throw UserError("dataset: cannot open csv:" + path + " (expected a CSV file with header x1..xP,label)");
-  std::string line;
-  if (!std::getline(in, line))
-    throw UserError("dataset: csv:" + path + " is empty (expected a header x1..xP,label)");
-  std::vector<std::string> head;
-  {
-    std::stringstream ss(line);
-    std::string tok;
-    while (std::getline(ss, tok, ',')) {
-      while (!tok.empty() && (tok.back() == '\r' || tok.back() == ' ')) tok.pop_back();
-      while (!tok.empty() && tok.front() == ' ') tok.erase(tok.begin());
-      head.push_back(tok);
-    }
-  }
-  const int P = int(head.size()) - 1;
-  bool ok = P >= 1 && head.back() == "label";
-  for (int p = 0; ok && p < P; ++p) ok = head[p] == "x" + std::to_string(p + 1);
-  if (!ok)
-    throw UserError("dataset: csv:" + path + " header must be x1,...,xP,label (P >= 1), got '" + line + "'");
+  CsvTable t = readCsvTable(path);
   Raw r;
-  r.P = P;
-  int maxLabel = -1, lineNo = 1;
-  while (std::getline(in, line)) {
-    ++lineNo;
-    if (line.find_first_not_of(" \r\t") == std::string::npos) continue;
-    std::stringstream ss(line);
-    std::string tok;
-    std::vector<double> v;
-    while (std::getline(ss, tok, ',')) {
-      char* end = nullptr;
-      const double x = std::strtod(tok.c_str(), &end);
-      while (end && (*end == ' ' || *end == '\r')) ++end;
-      if (tok.empty() || !end || *end != '\0' || !std::isfinite(x))
-        throw UserError("dataset: csv:" + path + " line " + std::to_string(lineNo) + ": '" + tok +
-                        "' is not a finite number");
-      v.push_back(x);
-    }
-    if (int(v.size()) != P + 1)
-      throw UserError("dataset: csv:" + path + " line " + std::to_string(lineNo) + " has " +
-                      std::to_string(v.size()) + " columns, the header has " + std::to_string(P + 1));
-    const double l = v.back();
-    if (l < 0 || l > 999 || l != std::floor(l))
-      throw UserError("dataset: csv:" + path + " line " + std::to_string(lineNo) + ": label " +
-                      std::to_string(l) + " must be an integer in 0..999");
-    maxLabel = std::max(maxLabel, int(l));
-    r.y.push_back(int(l));
-    v.pop_back();
-    r.x.push_back(std::move(v));
-  }
-  if (r.y.size() < 4) throw UserError("dataset: csv:" + path + " has fewer than 4 rows of data");
-  r.K = maxLabel + 1;
-  if (r.K < 2) throw UserError("dataset: csv:" + path + " needs at least 2 classes (labels 0..K-1)");
+  r.x = std::move(t.x);
+  r.y = std::move(t.y);
+  r.P = t.P;
+  r.K = t.K;
   return r;
 }
 
@@ -349,14 +251,14 @@ Dataset makeFashion(const Config& c, Rng& rng) {
   auto load = [&](const std::string& prefix, bool train, MatF& X, std::vector<int>& y) {
     std::vector<uint8_t> pix, lab;
     int n = 0;
-    readIdx(c.data_dir, prefix, pix, lab, n);
+    readFashionIdx(c.data_dir, prefix, pix, lab, n);
     // A seeded shuffle before the cap so that a capped set is a random sample, not the file's first rows.
     std::vector<int> order(n);
     std::iota(order.begin(), order.end(), 0);
     for (int i = n - 1; i > 0; --i) std::swap(order[i], order[rng.below(i + 1)]);
     std::vector<int> taken(10, 0), keep;
     for (int i : order) {
-      const int l = lab[8 + i];
+      const int l = lab[i];
       if (train && map[l] >= d.K) continue;
       if (cap > 0 && taken[l] >= cap) continue;
       ++taken[l];
@@ -366,9 +268,9 @@ Dataset makeFashion(const Config& c, Rng& rng) {
     X.resize(Eigen::Index(keep.size()), 784);
     y.resize(keep.size());
     for (size_t r = 0; r < keep.size(); ++r) {
-      const uint8_t* src = pix.data() + 16 + size_t(keep[r]) * 784;
+      const uint8_t* src = pix.data() + size_t(keep[r]) * 784;
       for (int p = 0; p < 784; ++p) X(Eigen::Index(r), p) = float(src[p]) / 255.0f;
-      y[r] = map[lab[8 + keep[r]]];
+      y[r] = map[lab[keep[r]]];
     }
   };
   load("train", true, d.X_train, d.y_train);
