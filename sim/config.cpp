@@ -51,7 +51,8 @@ std::string datasetList() {
 
 void validateConfig(const Config& c) {
   const std::string& ds = c.dataset;
-  if (!knownDataset(ds)) throw UserError("dataset: unknown '" + ds + "' (allowed: " + datasetList() + ")");
+  if (!knownDataset(ds))
+    throw UserError("dataset: unknown " + shownValue(ds) + " (allowed: " + datasetList() + ")");
   rangeCheck("classes", c.classes, 2, 100, true);
   rangeCheck("samples", c.samples, ds == "fashion-mnist" ? 0 : 2, 100000, true);
   rangeCheck("input_dim", c.input_dim, 2, 4096, true);
@@ -62,7 +63,7 @@ void validateConfig(const Config& c) {
   rangeCheck("test_fraction", c.test_fraction, 0, 0.9);
   rangeCheck("dim", c.dim, 2, 64, true);
   if (c.model != "mlp" && c.model != "free")
-    throw UserError("model: unknown '" + c.model + "' (allowed: mlp, free)");
+    throw UserError("model: unknown " + shownValue(c.model) + " (allowed: mlp, free)");
   if (c.hidden.size() > 4)
     throw UserError("hidden: " + std::to_string(c.hidden.size()) + " layers given (allowed 0..4 widths)");
   for (int h : c.hidden) rangeCheck("hidden", h, 1, 4096, true);

@@ -301,9 +301,11 @@ Dataset makeDataset(const Config& c) {
       r = readCsv(ds.substr(4));
       name = "csv";
     } else {
-      throw UserError(
-          "dataset: unknown '" + ds +
-          "' (allowed: blobs, spirals, rings, moons, xor (alias checkerboard), fashion-mnist, csv:PATH)");
+      throw UserError("dataset: unknown " + shownValue(ds) + " (allowed: " + [] {
+        std::string s;
+        for (const auto& n : datasetNames()) s += (s.empty() ? "" : ", ") + n;
+        return s;
+      }() + ")");
     }
     d = splitRaw(c, r, rng, name);
     standardise(d, false);

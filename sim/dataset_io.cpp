@@ -141,20 +141,6 @@ void readFashionIdx(const std::string& dir, const std::string& prefix, std::vect
 
 namespace {
 
-// A token as a message shows it: control bytes as '?', at most 40 characters (cut at a UTF-8 character
-// boundary) and its length, so that a 10 MB line is not echoed back to the terminal.
-std::string shown(const std::string& tok) {
-  constexpr size_t kMax = 40;
-  size_t cut = std::min(tok.size(), kMax);
-  if (cut < tok.size())
-    while (cut > 0 && (uint8_t(tok[cut]) & 0xC0) == 0x80) --cut;
-  std::string s = tok.substr(0, cut);
-  for (char& ch : s)
-    if (uint8_t(ch) < 0x20 || uint8_t(ch) == 0x7F) ch = '?';
-  if (cut == tok.size()) return "'" + s + "'";
-  return "'" + s + "...' (" + std::to_string(tok.size()) + " characters)";
-}
-
 // Fields of one CSV line, each trimmed of spaces, tabs and a trailing '\r'; "a,b," has three fields.
 std::vector<std::string> csvFields(const std::string& line) {
   std::vector<std::string> out;
@@ -201,7 +187,7 @@ CsvTable readCsvTable(const std::string& path) {
   const int P = int(head.size()) - 1;
   bool ok = P >= 1 && head.back() == "label";
   for (int p = 0; ok && p < P; ++p) ok = head[p] == "x" + std::to_string(p + 1);
-  if (!ok) throw UserError(src + " header must be x1,...,xP,label (P >= 1), got " + shown(line));
+  if (!ok) throw UserError(src + " header must be x1,...,xP,label (P >= 1), got " + shownValue(line));
   CsvTable r;
   r.P = P;
   std::vector<int> count(1000, 0);
@@ -219,14 +205,14 @@ CsvTable readCsvTable(const std::string& path) {
       char* end = nullptr;
       v[j] = std::strtod(tok[j].c_str(), &end);
       if (tok[j].empty() || end != tok[j].c_str() + tok[j].size() || !std::isfinite(v[j]))
-        throw UserError(at() + ": " + shown(tok[j]) + " is not a finite number");
+        throw UserError(at() + ": " + shownValue(tok[j]) + " is not a finite number");
       if (int(j) < P && std::fabs(v[j]) > kMaxCsvMagnitude)
-        throw UserError(at() + ", column x" + std::to_string(j + 1) + ": " + shown(tok[j]) +
+        throw UserError(at() + ", column x" + std::to_string(j + 1) + ": " + shownValue(tok[j]) +
                         " is too large (allowed: |x| <= 1e30; rescale that column)");
     }
     const double l = v.back();
     if (l < 0 || l > 999 || l != std::floor(l))
-      throw UserError(at() + ": label " + shown(tok.back()) + " must be an integer in 0..999");
+      throw UserError(at() + ": label " + shownValue(tok.back()) + " must be an integer in 0..999");
     maxLabel = std::max(maxLabel, int(l));
     ++count[int(l)];
     r.y.push_back(int(l));

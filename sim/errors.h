@@ -2,6 +2,8 @@
 // line naming the key, the value and what is allowed; the command line turns it into exit code 2 and the GUI
 // into a message. Programmer mistakes are asserts, not UserErrors.
 #pragma once
+#include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -10,5 +12,19 @@ namespace ms {
 struct UserError : std::runtime_error {
   explicit UserError(const std::string& what) : std::runtime_error(what) {}
 };
+
+// A value as a message shows it, quoted: control bytes as '?', at most 40 characters (cut at a UTF-8
+// character boundary) and then its length, so that a 10 MB token is never echoed back whole.
+inline std::string shownValue(const std::string& v) {
+  constexpr size_t kMax = 40;
+  size_t cut = std::min(v.size(), kMax);
+  if (cut < v.size())
+    while (cut > 0 && (uint8_t(v[cut]) & 0xC0) == 0x80) --cut;
+  std::string s = v.substr(0, cut);
+  for (char& ch : s)
+    if (uint8_t(ch) < 0x20 || uint8_t(ch) == 0x7F) ch = '?';
+  if (cut == v.size()) return "'" + s + "'";
+  return "'" + s + "...' (" + std::to_string(v.size()) + " characters)";
+}
 
 }  // namespace ms

@@ -93,7 +93,8 @@ const LossSpec& findLoss(const std::string& name_or_alias) {
     for (const auto& a : l.aliases)
       if (a == name_or_alias) return l;
   }
-  throw UserError("loss: unknown loss '" + name_or_alias + "' (allowed: " + joinNames(lossCatalogue()) + ")");
+  throw UserError("loss: unknown loss " + shownValue(name_or_alias) +
+                  " (allowed: " + joinNames(lossCatalogue()) + ")");
 }
 
 double paramValue(const LossSpec& spec, const LossParams& p, const std::string& name) {
@@ -120,7 +121,8 @@ void validateParams(const LossSpec& spec, const LossParams& p, int K) {
   for (const auto& [name, v] : p.values) {
     const ParamSpec* ps = find(name);
     if (!ps)
-      throw UserError("loss " + spec.name + ": unknown parameter '" + name + "' (allowed: " + names() + ")");
+      throw UserError("loss " + spec.name + ": unknown parameter " + shownValue(name) +
+                      " (allowed: " + names() + ")");
     const std::string where = "loss " + spec.name + ": parameter " + name + " = " + fmt(v);
     if (!std::isfinite(v)) throw UserError(where + " is not a finite number");
     switch (ps->kind) {
@@ -150,7 +152,8 @@ void validateParams(const LossSpec& spec, const LossParams& p, int K) {
   for (const auto& [name, v] : p.vectors) {
     const ParamSpec* ps = find(name);
     if (!ps)
-      throw UserError("loss " + spec.name + ": unknown parameter '" + name + "' (allowed: " + names() + ")");
+      throw UserError("loss " + spec.name + ": unknown parameter " + shownValue(name) +
+                      " (allowed: " + names() + ")");
     if (ps->kind != ParamKind::Vector)
       throw UserError("loss " + spec.name + ": parameter " + name + " takes one value, not a list");
     if (int(v.size()) != K)

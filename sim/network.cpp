@@ -200,7 +200,7 @@ void freeBackward(int d, const std::vector<int>& idx, const Mat& dH, double* dE)
 Activation parseActivation(const std::string& name) {
   if (name == "relu") return Activation::Relu;
   if (name == "tanh") return Activation::Tanh;
-  throw UserError("activation: unknown '" + name + "' (allowed: relu, tanh)");
+  throw UserError("activation: unknown " + shownValue(name) + " (allowed: relu, tanh)");
 }
 
 }  // namespace ms

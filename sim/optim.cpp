@@ -12,14 +12,14 @@ namespace ms {
 OptimKind parseOptimizer(const std::string& name) {
   if (name == "sgd") return OptimKind::Sgd;
   if (name == "adam") return OptimKind::Adam;
-  throw UserError("optimizer: unknown '" + name + "' (allowed: sgd, adam)");
+  throw UserError("optimizer: unknown " + shownValue(name) + " (allowed: sgd, adam)");
 }
 
 Schedule parseSchedule(const std::string& name) {
   if (name == "constant") return Schedule::Constant;
   if (name == "step") return Schedule::Step;
   if (name == "cosine") return Schedule::Cosine;
-  throw UserError("schedule: unknown '" + name + "' (allowed: constant, step, cosine)");
+  throw UserError("schedule: unknown " + shownValue(name) + " (allowed: constant, step, cosine)");
 }
 
 double scheduledLr(Schedule s, double base, int64_t step, int64_t total) {
