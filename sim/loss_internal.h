@@ -62,7 +62,9 @@ double additiveMargin(double m2, double m3, double alpha, std::string* note);
 
 // Each family file's definitions, in catalogue order.
 void appendLinearLosses(std::vector<LossSpec>& out);
-void appendCosineLosses(std::vector<LossSpec>& out);  // appends appendModernLosses' at its end
+void appendCosineLosses(std::vector<LossSpec>& out);  // the next three, in this order
+void appendSphereLosses(std::vector<LossSpec>& out);
+void appendAdditiveLosses(std::vector<LossSpec>& out);
 void appendModernLosses(std::vector<LossSpec>& out);
 void appendCentreLosses(std::vector<LossSpec>& out);
 void appendPairLosses(std::vector<LossSpec>& out);
