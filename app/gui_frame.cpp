@@ -24,6 +24,7 @@
 #include "render/image_io.h"
 #include "render/scene.h"
 #include "sim/errors.h"
+#include "sim/loss.h"
 #include "sim/math.h"
 
 namespace ms {
@@ -68,8 +69,13 @@ void listPresets(AppState& s) {
   }
 }
 
+// Compare mode's second run: the loss the lecture contrasts with this one (its definition says which).
 std::string otherLoss(const std::string& loss) {
-  return loss == "softmax" ? "arcface" : "softmax";
+  try {
+    return findLoss(loss).contrast;
+  } catch (const UserError&) {
+    return "softmax";
+  }
 }
 
 // Builds a Worker from a short-lived helper thread whose priority is lowered first (app/background.h): the

@@ -137,9 +137,10 @@ struct LossSpec {
   std::vector<std::string> aliases;  // e.g. {"cosface"}
   LossFamily family = LossFamily::Softmax;
   std::vector<ParamSpec> params;
-  std::string formula;  // plain text (unicode allowed), one line
-  std::string paper;    // "Deng et al. 2019, ArcFace, CVPR, eq. (3)"
-  std::string notes;    // where our definition departs from the paper or its official code (README), or ""
+  std::string formula;   // plain text (unicode allowed), one line
+  std::string paper;     // "Deng et al. 2019, ArcFace, CVPR, eq. (3)"
+  std::string notes;     // where our definition departs from the paper or its official code (README), or ""
+  std::string contrast;  // the loss the lecture sets beside this one (compare mode's second run)
   LossPath path = LossPath::Linear;
   LossTraits traits;
   MarginRule rule;

@@ -184,6 +184,7 @@ void appendCentreLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::Center;
   s.name = "center";
+  s.contrast = "softmax";
   s.aliases = {"center-loss", "centre"};
   s.params = centreParams();
   s.formula = "1/2 |H_i - c_y|^2 (mean over the batch); training: softmax + lambda * it, Wen centre update";
@@ -193,6 +194,7 @@ void appendCentreLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::CenterInvariant;
   s.name = "center-invariant";
+  s.contrast = "center";
   s.aliases = {"centre-invariant"};
   s.params.push_back(real("gamma", 1, 0, 100, "weight of the invariant term relative to the centre term"));
   s.formula = "1/2 |H_i - c_y|^2 + gamma 1/4 (|c_y|^2 - 1/K sum_j |c_j|^2)^2, mean over the batch";
@@ -209,6 +211,7 @@ void appendCentreLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::Range;
   s.name = "range";
+  s.contrast = "center";
   s.aliases = {"range-loss"};
   s.params = centreParams();
   s.params.push_back(integer("k", 2, 1, 100, "number of largest intra-class distances in the harmonic mean"));
@@ -234,6 +237,7 @@ void appendCentreLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::Marginal;
   s.name = "marginal";
+  s.contrast = "center";
   s.aliases = {"marginal-loss"};
   s.params = {real("lambda", 0.01, 0, 100, "training: weight of the term added to softmax"),
               real("theta", 1.2, 0, 4, "threshold on the squared distance of normalised features"),

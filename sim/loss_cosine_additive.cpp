@@ -39,6 +39,7 @@ void appendAdditiveLosses(std::vector<LossSpec>& out) {
   // Additive margins: others s cos t_j.
   s.id = LossId::AmSoftmax;
   s.name = "am-softmax";
+  s.contrast = "arcface";
   s.aliases = {"cosface", "lmcl"};
   s.family = F::AngularMargin;
   s.params = {real("s", 30, 0, 1000, "scale s"), real("m", 0.35, 0, 2, "additive cosine margin")};
@@ -66,6 +67,7 @@ void appendAdditiveLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::ArcFace;
   s.name = "arcface";
+  s.contrast = "am-softmax";
   s.aliases = {"insightface"};
   s.params = {
       real("s", 64, 0, 1000, "scale s"), real("m", 0.5, 0, kPi, "additive angular margin"),
@@ -90,6 +92,7 @@ void appendAdditiveLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::Combined;
   s.name = "combined";
+  s.contrast = "arcface";
   s.aliases = {"combined-margin"};
   s.params = {real("s", 64, 0, 1000, "scale s"), real("m1", 1, 0, 4, "multiplicative angular margin"),
               real("m2", 0.3, 0, kPi, "additive angular margin"),
@@ -130,6 +133,7 @@ void appendAdditiveLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::EnhancedAm;
   s.name = "enhanced-am-softmax";
+  s.contrast = "am-softmax";
   s.aliases = {"enhanced-am"};
   s.params = {
       real("s", 30, 0, 1000, "scale s"), real("m", 0.35, 0, 2, "additive cosine margin, also M = e^m"),
@@ -176,6 +180,7 @@ void appendAdditiveLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::AdaCos;
   s.name = "adacos";
+  s.contrast = "normface";
   s.aliases = {};
   s.family = F::NormalisedSoftmax;
   s.params = {

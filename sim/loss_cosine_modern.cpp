@@ -57,6 +57,7 @@ void appendModernLosses(std::vector<LossSpec>& out) {
   // Huang et al. 2020, CurricularFace: adaptive curriculum learning loss, CVPR, eqs. (6)-(9).
   s.id = LossId::CurricularFace;
   s.name = "curricularface";
+  s.contrast = "arcface";
   s.params = {real("s", 64, 0, 1000, "scale s"), real("m", 0.5, 0, kPi, "additive angular margin"),
               real("t", 0, -1, 1, "hard-negative weight t (eval-loss uses it as given; training: an EMA)"),
               real("momentum", 0.99, 0, 1, "training: t <- momentum t + (1 - momentum) mean cos t_y")};
@@ -94,6 +95,7 @@ void appendModernLosses(std::vector<LossSpec>& out) {
   // Deng et al. 2020, Sub-center ArcFace: boosting face recognition by large-scale noisy web faces, ECCV.
   s.id = LossId::SubcenterArcFace;
   s.name = "subcenter-arcface";
+  s.contrast = "arcface";
   s.params = {real("s", 64, 0, 1000, "scale s"), real("m", 0.5, 0, kPi, "additive angular margin"),
               integer("k", 3, 1, 64, "sub-centres per class (W has K k rows, class-major)")};
   s.formula = "cos t_j = max over class j's k sub-centres; target s cos(t_y + m), others s cos t_j";
@@ -119,6 +121,7 @@ void appendModernLosses(std::vector<LossSpec>& out) {
   // eqs. (3)-(5).
   s.id = LossId::MagFace;
   s.name = "magface";
+  s.contrast = "arcface";
   s.params = {real("s", 64, 0, 1000, "scale s"),
               real("l_a", 10, 0.001, 1000, "lower end of the feature norm a"),
               real("u_a", 110, 0.001, 1000, "upper end of the feature norm a"),
@@ -165,6 +168,7 @@ void appendModernLosses(std::vector<LossSpec>& out) {
   // Kim et al. 2022, AdaFace: quality adaptive margin for face recognition, CVPR, eqs. (8)-(11).
   s.id = LossId::AdaFace;
   s.name = "adaface";
+  s.contrast = "arcface";
   s.params = {real("s", 64, 0, 1000, "scale s"),
               real("m", 0.4, 0, 2, "margin m"),
               real("h", 0.333, 0, 10, "concentration h of the norm scaler"),

@@ -101,6 +101,7 @@ void appendSphereLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::ModifiedSoftmax;
   s.name = "modified-softmax";
+  s.contrast = "softmax";
   s.family = F::NormalisedSoftmax;
   s.params = {};
   s.formula = "-log softmax(|H_i| cos t_j)_y, W rows normalised, no bias";
@@ -117,6 +118,7 @@ void appendSphereLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::LSoftmax;
   s.name = "l-softmax";
+  s.contrast = "softmax";
   s.aliases = {"lsoftmax", "large-margin-softmax"};
   s.family = F::AngularMargin;
   s.params = lsoftmaxParams(2);
@@ -142,6 +144,7 @@ void appendSphereLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::ASoftmax;
   s.name = "a-softmax";
+  s.contrast = "modified-softmax";
   s.aliases = {"sphereface"};
   s.params = lsoftmaxParams(4);
   s.formula =
@@ -159,6 +162,7 @@ void appendSphereLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::L2Softmax;
   s.name = "l2-softmax";
+  s.contrast = "softmax";
   s.aliases = {"l2-constrained-softmax"};
   s.family = F::NormalisedSoftmax;
   s.params = {real("alpha", 16, 0.01, 1000, "feature radius alpha"),
@@ -194,6 +198,7 @@ void appendSphereLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::NormFace;
   s.name = "normface";
+  s.contrast = "softmax";
   s.aliases = {};
   s.params = {real("s", 16, 0.01, 1000, "scale s"),
               boolean("learn_s", false, "learn s by gradient (LossAux.dscale)")};
@@ -210,6 +215,7 @@ void appendSphereLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::CoCo;
   s.name = "coco";
+  s.contrast = "normface";
   s.aliases = {"congenerous-cosine"};
   s.params = {real("alpha", 10, 0.01, 1000, "scale alpha of the normalised features")};
   s.formula =

@@ -80,6 +80,7 @@ void appendLinearLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::Softmax;  // cross-entropy on linear logits
   s.name = "softmax";
+  s.contrast = "modified-softmax";
   s.aliases = {"cross-entropy"};
   s.params = {vec("bias", 0, -kBig, kBig, "per-class logit bias b (K values)")};
   s.formula = "-log softmax(H W^T + b)_y";
@@ -91,6 +92,7 @@ void appendLinearLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::WeightedSoftmax;  // Xie & Tu 2015: each sample's loss weighted by its class's weight
   s.name = "weighted-softmax";
+  s.contrast = "softmax";
   s.aliases = {};
   s.params = {vec("class_weights", 1, 0, kBig,
                   "per-class weight w (K values; the app uses inverse class frequency)")};
@@ -105,6 +107,7 @@ void appendLinearLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::Focal;  // Lin et al. 2017, eq. (5)
   s.name = "focal";
+  s.contrast = "softmax";
   s.aliases = {"focal-loss"};
   s.params = {real("gamma", 2, 0, 10, "focusing exponent; 0 gives softmax")};
   s.formula = "-(1 - p_y)^gamma log p_y, p = softmax(H W^T)";

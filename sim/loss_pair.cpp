@@ -210,6 +210,7 @@ void appendPairLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::Contrastive;
   s.name = "contrastive";
+  s.contrast = "triplet";
   s.aliases = {"contrastive-loss"};
   s.params = {real("m", 1, 0, 2, "margin on the distance of different-label pairs")};
   s.formula = "on unit embeddings, mean over pairs i<j: same label 1/2 d^2, different 1/2 max(0, m - d)^2";
@@ -221,6 +222,7 @@ void appendPairLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::Triplet;
   s.name = "triplet";
+  s.contrast = "contrastive";
   s.aliases = {"triplet-loss"};
   s.params = {
       real("m", 0.2, 0, 4, "margin alpha"),
@@ -238,6 +240,7 @@ void appendPairLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::Tse;
   s.name = "tse";
+  s.contrast = "triplet";
   s.aliases = {"triplet-similarity"};
   s.params = {real("alpha", 0.2, 0, 4, "margin on the similarity difference")};
   s.formula = "mean over all triplets of max(0, alpha + <a,n> - <a,p>), unit embeddings";
@@ -248,6 +251,7 @@ void appendPairLosses(std::vector<LossSpec>& out) {
 
   s.id = LossId::Tpe;
   s.name = "tpe";
+  s.contrast = "triplet";
   s.aliases = {"triplet-probabilistic"};
   s.params = {};
   s.formula = "mean over all triplets of -log(e^<a,p> / (e^<a,p> + e^<a,n>)), unit embeddings";

@@ -58,6 +58,8 @@ TEST(LossCatalogue, EveryDefinitionIsComplete) {
     if (!s.traits.has_weights) {
       EXPECT_TRUE(s.path == LossPath::Pair || s.traits.joint_softmax);
     }
+    EXPECT_NO_THROW(findLoss(s.contrast)) << "contrast '" << s.contrast << "'";
+    EXPECT_NE(s.contrast, s.name);
     for (const auto& [k, v] : s.exact_gradient_at) {
       EXPECT_TRUE(param(s, k)) << k;
     }
