@@ -46,7 +46,8 @@ struct AngleMetrics {
 
 // Verification figures over one set of pairs.
 struct PairVerification {
-  int64_t pairs = 0, positives = 0, negatives = 0;
+  int64_t pairs = 0, positives = 0, negatives = 0;  // the pairs scored (all, or a sample)
+  int64_t pairs_total = 0;                          // the pairs there are; > pairs when sampled
   double tar_at_far_1e2 = 0, tar_at_far_1e3 = 0, eer = 0, best_accuracy = 0, best_threshold = 0;
   double auc = 0;
   std::vector<float> roc_far, roc_tar;  // ROC sampled at log-spaced FAR (for the plot)
