@@ -34,6 +34,7 @@ json floats(const std::vector<float>& v) {
 json pairsJson(const PairVerification& p) {
   json j;
   j["pairs"] = p.pairs;
+  j["pairs_total"] = p.pairs_total;
   j["positives"] = p.positives;
   j["negatives"] = p.negatives;
   j["tar_at_far_1e-2"] = num(p.tar_at_far_1e2);
@@ -60,6 +61,9 @@ void metricsToJson(const Metrics& m, nlohmann::json& out) {
   angles["weight_min_deg"] = num(a.weight_min_deg);
   angles["separable"] = a.separable;
   angles["gap_deg"] = num(a.gap_deg);
+  angles["separable_p95"] = a.separable_p95;
+  angles["gap_p95_deg"] = num(a.gap_p95_deg);
+  angles["outliers"] = a.outliers;
   angles["nearest_other_mean_deg"] = num(a.nearest_other_mean_deg);
   angles["nearest_other_min_deg"] = num(a.nearest_other_min_deg);
   angles["closer_to_other_fraction"] = num(a.closer_to_other_fraction);
@@ -90,6 +94,9 @@ void metricsToJson(const Metrics& m, nlohmann::json& out) {
   ver["best_accuracy"] = num(v.all.best_accuracy);
   ver["best_threshold"] = num(v.all.best_threshold);
   ver["sampled"] = v.sampled;
+  ver["pairs"] = v.all.pairs;              // scored: all pairs, or a sample of them (sampled)
+  ver["pairs_total"] = v.all.pairs_total;  // there are
+  ver["split"] = v.split;
   ver["all_pairs"] = pairsJson(v.all);
   if (v.open_set_accuracy >= 0 || std::isnan(v.open_set_accuracy)) {
     ver["open_set_accuracy"] = num(v.open_set_accuracy);

@@ -50,7 +50,8 @@ double identificationAccuracy(const Mat& H, const std::vector<int>& y, const std
 // samples. With unit_features the rows of H are normalised first.
 //   NC1 = tr(Sigma_W Sigma_B^+) / K
 //   NC2 equinorm = std_c |mu_c - mu_G| / mean_c |mu_c - mu_G|
-//   NC2 equiangular = sqrt(mean_{c<c'} (cos(M_c, M_c') + 1/(K-1))^2)   (RMS deviation from the simplex angle)
+//   NC2 equiangular = std_{c<c'} cos(M_c, M_c')                 (Papyan's fig. 4, "equiangularity")
+//   NC2 equiangular_mad = mean_{c<c'} |cos(M_c, M_c') + 1/(K-1)| (Papyan's fig. 5, "maximal angle")
 //   NC3 = || W / ||W||_F - M / ||M||_F ||_F, M (K,d) the centred class means
 // mu_G is the mean of the class means (Papyan's balanced-case global mean). W may be null (NC3 NaN). With
 // unit_weights the rows of W are normalised first (for losses whose logits ignore |w|, only directions

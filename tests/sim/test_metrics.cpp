@@ -83,6 +83,24 @@ TEST(Metrics, CollapseMeasuresSeeDeviations) {
   EXPECT_GT(raw.nc3, 0.05);
 }
 
+TEST(Metrics, Nc2IsPapyansStandardDeviationOfTheCosines) {
+  // One sample at each of three class means (0,0), (1,0), (0,2); centred on their mean (1/3, 2/3) they are
+  // M1 = (-1,-2)/3, M2 = (2,-2)/3, M3 = (-1,4)/3 with cosines 2/sqrt(40), -7/sqrt(85), -10/sqrt(136).
+  // Unequal norms put their mean (-0.434) off the simplex value -1/2, which is where Std (Papyan's fig. 4)
+  // and an RMS deviation from -1/(K-1) part: 0.5317 against 0.5358.
+  Mat H(3, 2);
+  H << 0, 0, 1, 0, 0, 2;
+  const NeuralCollapse nc = neuralCollapse(H, {0, 1, 2}, 3, nullptr, false, false);
+  const double c[3] = {2 / std::sqrt(40.0), -7 / std::sqrt(85.0), -10 / std::sqrt(136.0)};
+  const double mean = (c[0] + c[1] + c[2]) / 3;
+  double var = 0, mad = 0;
+  for (double x : c) var += (x - mean) * (x - mean) / 3, mad += std::fabs(x + 0.5) / 3;
+  EXPECT_NEAR(nc.nc2_equiangular, std::sqrt(var), 1e-12);
+  EXPECT_NEAR(nc.nc2_equiangular, 0.53166, 1e-5);
+  EXPECT_NEAR(nc.nc2_equiangular_mad, mad, 1e-12);
+  EXPECT_NEAR(nc.nc1, 0, 1e-12);  // every sample is at its class mean
+}
+
 TEST(Metrics, NormFaceLossAtTheSimplexEqualsTheBound) {
   const LossSpec& spec = findLoss("normface");
   for (int K : {2, 3, 5}) {
@@ -145,6 +163,30 @@ TEST(Metrics, AnglesOfHandPlacedSamples) {
   EXPECT_FALSE(b.separable);
   EXPECT_NEAR(b.closer_to_other_fraction, 0.25, 1e-12);
   EXPECT_TRUE(std::isnan(b.weight_min_deg));
+  EXPECT_EQ(b.outliers,
+            2);  // both class-0 samples: 50 deg from their direction, beyond the 40 between classes
+  EXPECT_EQ(a.outliers, 0);
+}
+
+TEST(Metrics, OneOutlierDoesNotDecideRobustSeparability) {
+  // Two tight classes at 0 and 90 deg (40 samples each within +-2 deg) and one class-0 sample at 160 deg:
+  // as defined, the gap is 90 - 160 = -70 deg; the 95th percentile ignores the outlier: 90 - 2 = 88 deg.
+  std::vector<double> deg;
+  std::vector<int> y;
+  for (int i = 0; i < 40; ++i) {
+    const double off = -2 + 4.0 * i / 39;
+    deg.push_back(off), y.push_back(0);
+    deg.push_back(90 + off), y.push_back(1);
+  }
+  deg.push_back(160), y.push_back(0);
+  const AngleMetrics a = angleMetrics(pointsAt(deg), y, 2, nullptr);
+  EXPECT_FALSE(a.separable);
+  EXPECT_LT(a.gap_deg, -60);
+  EXPECT_TRUE(a.separable_p95);
+  EXPECT_GT(a.gap_p95_deg, 80);
+  EXPECT_LT(a.gap_p95_deg, 90);
+  EXPECT_NEAR(a.gap_p95_deg, a.inter_center_min_deg - a.intra_p95_deg, 1e-12);
+  EXPECT_EQ(a.outliers, 1);
 }
 
 // The reference for verification: the scores sorted (O(P log P)); a threshold accepts the scores >= it;
@@ -434,8 +476,18 @@ TEST(Metrics, DegenerateInputsGiveNaNNotCrashes) {
   const std::vector<int> one = {0, 0, 0, 0};
   in.test_labels = &one;
   EXPECT_TRUE(std::isnan(computeMetrics(in).verification.all.eer));  // no negative pairs
+  // No test split (free embeddings): verification on the training split, and it says so.
+  MetricsInput no_test = in;
+  no_test.test = nullptr;
+  no_test.test_labels = nullptr;
+  const Metrics t = computeMetrics(no_test);
+  EXPECT_EQ(t.verification.split, "train");
+  EXPECT_EQ(t.verification.all.pairs, 6);
+  EXPECT_FALSE(std::isnan(t.verification.all.eer));
+  EXPECT_EQ(computeMetrics(in).verification.split, "test");
   MetricsInput empty;
   const Metrics e = computeMetrics(empty);
+  EXPECT_EQ(e.verification.split, "");
   EXPECT_TRUE(e.lemma.empty());
   EXPECT_TRUE(std::isnan(e.verification.all.eer));
 }
