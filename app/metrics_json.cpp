@@ -50,6 +50,12 @@ json pairsJson(const PairVerification& p) {
 
 }  // namespace
 
+nlohmann::json warningsToJson(const std::vector<Warning>& warnings) {
+  json a = json::array();
+  for (const Warning& w : warnings) a.push_back({{"code", w.code}, {"message", w.message}});
+  return a;
+}
+
 void metricsToJson(const Metrics& m, nlohmann::json& out) {
   const AngleMetrics& a = m.angles;
   json& angles = out["angles"];
@@ -156,6 +162,7 @@ nlohmann::json runMetricsJson(const Trainer& trainer, const Trainer::Evaluation&
       {"lambda", snap.loss_state.lambda}, {"s", snap.loss_state.s}, {"alpha", snap.loss_state.alpha}};
   j["config"] = configToJson(config);
   metricsToJson(snap.metrics, j);
+  j["warnings"] = warningsToJson(snap.warnings);
   return j;
 }
 
