@@ -34,6 +34,7 @@ json floats(const std::vector<float>& v) {
 json pairsJson(const PairVerification& p) {
   json j;
   j["pairs"] = p.pairs;
+  j["pairs_total"] = p.pairs_total;
   j["positives"] = p.positives;
   j["negatives"] = p.negatives;
   j["tar_at_far_1e-2"] = num(p.tar_at_far_1e2);
@@ -49,6 +50,12 @@ json pairsJson(const PairVerification& p) {
 
 }  // namespace
 
+nlohmann::json warningsToJson(const std::vector<Warning>& warnings) {
+  json a = json::array();
+  for (const Warning& w : warnings) a.push_back({{"code", w.code}, {"message", w.message}});
+  return a;
+}
+
 void metricsToJson(const Metrics& m, nlohmann::json& out) {
   const AngleMetrics& a = m.angles;
   json& angles = out["angles"];
@@ -60,6 +67,9 @@ void metricsToJson(const Metrics& m, nlohmann::json& out) {
   angles["weight_min_deg"] = num(a.weight_min_deg);
   angles["separable"] = a.separable;
   angles["gap_deg"] = num(a.gap_deg);
+  angles["separable_p95"] = a.separable_p95;
+  angles["gap_p95_deg"] = num(a.gap_p95_deg);
+  angles["outliers"] = a.outliers;
   angles["nearest_other_mean_deg"] = num(a.nearest_other_mean_deg);
   angles["nearest_other_min_deg"] = num(a.nearest_other_min_deg);
   angles["closer_to_other_fraction"] = num(a.closer_to_other_fraction);
@@ -90,6 +100,9 @@ void metricsToJson(const Metrics& m, nlohmann::json& out) {
   ver["best_accuracy"] = num(v.all.best_accuracy);
   ver["best_threshold"] = num(v.all.best_threshold);
   ver["sampled"] = v.sampled;
+  ver["pairs"] = v.all.pairs;              // scored: all pairs, or a sample of them (sampled)
+  ver["pairs_total"] = v.all.pairs_total;  // there are
+  ver["split"] = v.split;
   ver["all_pairs"] = pairsJson(v.all);
   if (v.open_set_accuracy >= 0 || std::isnan(v.open_set_accuracy)) {
     ver["open_set_accuracy"] = num(v.open_set_accuracy);
@@ -149,6 +162,7 @@ nlohmann::json runMetricsJson(const Trainer& trainer, const Trainer::Evaluation&
       {"lambda", snap.loss_state.lambda}, {"s", snap.loss_state.s}, {"alpha", snap.loss_state.alpha}};
   j["config"] = configToJson(config);
   metricsToJson(snap.metrics, j);
+  j["warnings"] = warningsToJson(snap.warnings);
   return j;
 }
 

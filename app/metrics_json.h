@@ -5,15 +5,19 @@
 #include "sim/config.h"
 #include "sim/metrics.h"
 #include "sim/trainer.h"
+#include "sim/warnings.h"
 
 namespace ms {
+
+// The training warnings as [{"code", "message"}] (always an array, possibly empty).
+nlohmann::json warningsToJson(const std::vector<Warning>& warnings);
 
 // Fills angles, lemma, verification, neural_collapse, bounds (and histograms) into out.
 void metricsToJson(const Metrics& m, nlohmann::json& out);
 
 // The whole metrics JSON after a headless run, one definition for `train` and `render` alike: accuracy over
 // all points (eval), `loss` as the caller measured it (e.g. the mean of the last batches), the config, and
-// metricsToJson of the snapshot's metrics.
+// metricsToJson of the snapshot's metrics and its warnings.
 nlohmann::json runMetricsJson(const Trainer& trainer, const Trainer::Evaluation& eval, const Snapshot& snap,
                               const Config& config, double seconds, double loss);
 

@@ -22,17 +22,20 @@ AngleMetrics angleMetrics(const Mat& H, const std::vector<int>& y, int C, const 
 
 // Verification over pairs of rows of U (unit rows, (n,d) row-major floats): every pair when there are at most
 // max_pairs, else every pair among a random subset of m points (the largest m with m(m-1)/2 <= max_pairs),
-// drawn with an Rng seeded by `seed`. Scores are cosines, quantised to 65,536 buckets over [-1, 1] (see
+// drawn with an Rng seeded by `seed`. Scores are the float cosines, sorted exactly (see
 // geometry_verification.cpp). pos_hist/neg_hist (may be null) receive the angle histograms of the pairs
-// (bins over 0..180 deg, each summing to 1). `sampled` reports whether a subset was drawn.
+// (bins over 0..180 deg, each summing to 1). `sampled` reports whether a subset was drawn; the result's
+// `pairs` is how many were scored and `pairs_total` how many there are.
 PairVerification verifyPairs(const std::vector<float>& U, int n, int d, const std::vector<int>& y,
                              int64_t max_pairs, uint64_t seed, int bins, std::vector<float>* pos_hist,
                              std::vector<float>* neg_hist, bool* sampled);
 
-// The ROC figures from scores and labels (positive = same class); exposed for tests. Scores in one bucket are
-// ties (one operating point). TAR@FAR f is the highest TAR among operating points with FAR <= f; EER is
-// where the piecewise-linear ROC crosses FAR = FRR; best accuracy is the best (TP + TN) / pairs over
-// thresholds between occupied buckets.
+// The ROC figures from scores and labels (positive = same class); exposed for tests. Only equal scores are
+// ties (one operating point). A threshold t accepts the scores >= t. TAR@FAR f is the highest TAR among
+// operating points with at most floor(f N) false accepts (N negatives); EER is where the piecewise-linear
+// ROC through the operating points crosses FAR = FRR; AUC is the area under it (ties count one half); best
+// accuracy is the best (TP + TN) / pairs over all thresholds, best_threshold halfway between the lowest
+// accepted score and the next one below.
 PairVerification rocFromScores(const std::vector<float>& scores, const std::vector<uint8_t>& positive,
                                int bins, std::vector<float>* pos_hist, std::vector<float>* neg_hist);
 
@@ -47,7 +50,8 @@ double identificationAccuracy(const Mat& H, const std::vector<int>& y, const std
 // samples. With unit_features the rows of H are normalised first.
 //   NC1 = tr(Sigma_W Sigma_B^+) / K
 //   NC2 equinorm = std_c |mu_c - mu_G| / mean_c |mu_c - mu_G|
-//   NC2 equiangular = sqrt(mean_{c<c'} (cos(M_c, M_c') + 1/(K-1))^2)   (RMS deviation from the simplex angle)
+//   NC2 equiangular = std_{c<c'} cos(M_c, M_c')                 (Papyan's fig. 4, "equiangularity")
+//   NC2 equiangular_mad = mean_{c<c'} |cos(M_c, M_c') + 1/(K-1)| (Papyan's fig. 5, "maximal angle")
 //   NC3 = || W / ||W||_F - M / ||M||_F ||_F, M (K,d) the centred class means
 // mu_G is the mean of the class means (Papyan's balanced-case global mean). W may be null (NC3 NaN). With
 // unit_weights the rows of W are normalised first (for losses whose logits ignore |w|, only directions

@@ -1,6 +1,7 @@
 // Angular statistics of the SphereFace analysis (Liu et al. 2017, sec. 3.3 and fig. 5): class mean
 // directions, the angle of each sample to its own class direction, the angles between class directions and
-// between weights, and separability in the "max intra-class angle < min inter-class angle" sense.
+// between weights, and separability in the "max intra-class angle < min inter-class angle" sense, also with
+// the 95th percentile in place of the max (one outlier no longer decides) and the count of outliers.
 // Cost O(n C d) for n samples, C classes: cheap enough for 10,000 points every refresh.
 #include <algorithm>
 #include <cmath>
@@ -127,8 +128,16 @@ AngleMetrics angleMetrics(const Mat& H, const std::vector<int>& y, int C, const 
     a.weight_min_deg = wmin;
   }
 
+  // Separability as SphereFace defines it (every sample), and robust to a few outliers (the 95th percentile
+  // of the intra-class angles). The outliers are the samples that alone break the first: those at least as
+  // far from their own class direction as the two nearest class directions are from each other.
   a.gap_deg = a.inter_center_min_deg - a.intra_max_deg;  // NaN when either is
   a.separable = a.gap_deg > 0;
+  a.gap_p95_deg = a.inter_center_min_deg - a.intra_p95_deg;
+  a.separable_p95 = a.gap_p95_deg > 0;
+  a.outliers = 0;
+  if (!std::isnan(a.inter_center_min_deg))
+    for (double v : intra) a.outliers += v >= a.inter_center_min_deg;
   return a;
 }
 

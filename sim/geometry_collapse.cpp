@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "sim/geometry.h"
 
@@ -13,28 +14,31 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Coefficient of variation of the row norms, and the RMS / mean absolute deviation of the pairwise cosines
-// of the rows from the simplex value -1/(K-1).
-void equinormEquiangular(const Mat& M, double* cv, double* rms, double* mad) {
+// Papyan et al.'s NC2 figures of the rows of M (fig. 3-5 of the paper): equinorm, the coefficient of
+// variation of the row norms, Std_c |M_c| / Avg_c |M_c|; equiangularity, the standard deviation of the
+// cosines over all pairs c != c', Std cos(M_c, M_c'); maximal angle, Avg |cos(M_c, M_c') + 1/(K-1)|. All
+// three are 0 at a simplex equiangular tight frame. Standard deviations over the population (divide by
+// the count). Rows of norm 0 take no part in a cosine.
+void equinormEquiangular(const Mat& M, double* cv, double* std_cos, double* mad) {
   const int K = int(M.rows());
-  *cv = *rms = *mad = kNaN;
+  *cv = *std_cos = *mad = kNaN;
   if (K < 2) return;
   const Vec norms = M.rowwise().norm();
   const double mean = norms.mean();
   if (!(mean > 0)) return;
   *cv = std::sqrt((norms.array() - mean).square().mean()) / mean;
-  double s2 = 0, s1 = 0;
-  int count = 0;
-  const double target = -1.0 / (K - 1);
+  std::vector<double> cosines;
   for (int a = 0; a < K; ++a)
-    for (int b = a + 1; b < K; ++b) {
-      if (!(norms(a) > 0 && norms(b) > 0)) continue;
-      const double dev = M.row(a).dot(M.row(b)) / (norms(a) * norms(b)) - target;
-      s2 += dev * dev;
-      s1 += std::fabs(dev);
-      ++count;
-    }
-  if (count) *rms = std::sqrt(s2 / count), *mad = s1 / count;
+    for (int b = a + 1; b < K; ++b)
+      if (norms(a) > 0 && norms(b) > 0) cosines.push_back(M.row(a).dot(M.row(b)) / (norms(a) * norms(b)));
+  if (cosines.empty()) return;
+  const double n = double(cosines.size());
+  double sum = 0, dev2 = 0, dev1 = 0;
+  for (double c : cosines) sum += c;
+  const double avg = sum / n, simplex = -1.0 / (K - 1);
+  for (double c : cosines) dev2 += (c - avg) * (c - avg), dev1 += std::fabs(c - simplex);
+  *std_cos = std::sqrt(dev2 / n);
+  *mad = dev1 / n;
 }
 
 }  // namespace

@@ -1,20 +1,33 @@
 // Face-verification style evaluation of the test embeddings: cosine similarity of pairs, the ROC, TAR at
-// fixed FAR, equal error rate, best-threshold accuracy, the positive/negative pair angle histograms of
-// SphereFace's fig. 5, and identification against one gallery direction per class.
+// fixed FAR, equal error rate, best-threshold accuracy, AUC and the positive/negative pair angle histograms
+// of SphereFace's fig. 5. (Identification is geometry_identification.cpp.)
+//
+// Exact where it matters, without sorting every pair. Trained embeddings pile up near cos = 1, where a grid
+// of equal cosine buckets merges pairs a fraction of a degree apart and swallows the threshold of
+// TAR@FAR 1e-3. So:
+//  1. Every pair is counted in one of 131,072 buckets spaced by the bits of the float (1 - cos)/2, i.e.
+//     about log-spaced in angle: 0.024% of the angle wide near 0 deg, 0.028 deg wide at 90 deg.
+//  2. A sweep over the bucket counts finds the few buckets whose inner order can change a figure: the one
+//     where the false accepts pass each FAR target, the one where FRR crosses FAR, those where the best
+//     accuracy could lie, and those holding a histogram bin edge. A bucket of positives only or negatives
+//     only never needs it: inside it the ROC runs along one axis.
+//  3. A second pass over the pairs collects the exact scores in those buckets (sorted; only equal float
+//     cosines are ties), and the final sweep walks buckets and refined scores in one order.
+// TAR@FAR, EER, best accuracy, its threshold and the histograms are then exactly what sorting every score
+// would give; AUC counts pairs sharing an unrefined bucket as ties (one half), an error below
+// sum_b pos_b neg_b / (2 P N), in practice under 1e-5.
 //
 // Cost: the budget is 20 ms for every metric at 10,000 test points (50 M pairs), on one slow shared core.
-// Two choices make it fit:
-//  - Pairs: when there are more than max_pairs, all pairs among a random subset of m points, the largest m
-//    with m(m-1)/2 <= max_pairs (1414 points, 999,191 pairs for the default 1 M). Every pair is equally
-//    likely to be in the sample, so every pair-level rate (FAR, TAR, accuracy) is estimated without bias; in
-//    exchange the cosines of one row against the rest are one streaming, vectorised loop instead of random
-//    gathers.
-//  - No sort: each cosine falls into one of 65,536 equal buckets over [-1, 1] (width 3.05e-5 in cosine),
-//    counted separately for positive and negative pairs; the ROC sweeps the buckets, so scores closer than
-//    one bucket count as ties (one operating point). Every figure below is exact for the bucketed scores.
+// When there are more than max_pairs pairs, all pairs among a random subset of m points are scored, the
+// largest m with m(m-1)/2 <= max_pairs (1414 points, 998,991 pairs for the default 1 M): every pair is
+// equally likely to be in the sample, so every pair-level rate is estimated without bias, and the cosines of
+// one row against the rest stay one streaming, vectorised loop. The points are taken in label order, so a
+// row's same-class partners are one contiguous run. Nothing of size O(pairs) is stored: the second pass
+// recomputes the cosines.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 #include "sim/geometry.h"
@@ -26,102 +39,222 @@ namespace ms {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr int kBuckets = 1 << 16;
-constexpr float kHalf = kBuckets / 2.0f;
+constexpr int kB = 1 << 17;
+constexpr uint32_t kBase = 63u << 11;  // bucket 0 ends at 1 - cos = 2^-63
 
+// Bucket of a cosine: 2,048 buckets per octave of x = (1 - cos)/2 = sin^2(theta/2), from the bits of the
+// float x (exponent and top 11 mantissa bits, which order like x). Descending cosine = ascending bucket;
+// every step is monotone. Relative width 2^-12 in angle near 0 deg, 0.028 deg at 90, coarse only within a
+// few degrees of 180. NaN (a diverged embedding) goes to the last bucket, with -1. Written as selects on
+// floats and integer shifts so that the loops over it vectorise.
 inline int bucketOf(float s) {
-  const float x = (s + 1.0f) * kHalf;
-  if (!(x >= 0.0f)) return 0;  // also NaN (a diverged embedding): converting it to int is undefined
-  return x >= float(kBuckets) ? kBuckets - 1 : int(x);
+  float x = 0.5f - 0.5f * s;
+  x = x < 1.0f ? x : 1.0f;  // NaN fails the test: 1
+  x = x > 0.0f ? x : 0.0f;
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  const int b = int(u >> 12) - int(kBase);
+  return b < 0 ? 0 : b < kB - 1 ? b : kB - 1;
 }
-inline double bucketCentre(int b) {
-  return (b + 0.5) / kHalf - 1.0;
+// The highest cosine of bucket b, and the cosine in its middle.
+inline double bucketX(int b, uint32_t low) {
+  const uint32_t u = ((uint32_t(b) + kBase) << 12) | low;
+  float x;
+  std::memcpy(&x, &u, 4);
+  return x;
+}
+inline double bucketTop(int b) {
+  return b == 0 ? 1.0 : 1 - 2 * bucketX(b, 0);
+}
+inline double bucketMid(int b) {
+  return 1 - 2 * bucketX(b, 0x800);
 }
 
-struct Counts {
-  std::vector<uint32_t> pos, neg;  // (kBuckets)
-  Counts() : pos(kBuckets, 0), neg(kBuckets, 0) {}
-};
+// A float's bits, flipped so that unsigned order is the float order; -0 becomes +0 (the two zeros tie) and
+// NaN gets key 0, below every number.
+inline uint32_t keyOf(float s) {
+  s += 0.0f;
+  uint32_t u;
+  std::memcpy(&u, &s, 4);
+  const uint32_t k = u ^ (uint32_t(-int32_t(u >> 31)) | 0x80000000u);
+  return s == s ? k : 0u;
+}
+inline double scoreOf(uint32_t k) {
+  const uint32_t u = (k & 0x80000000u) ? (k ^ 0x80000000u) : ~k;
+  float s;
+  std::memcpy(&s, &u, 4);
+  return s;
+}
 
-// Every figure from the bucket counts.
-PairVerification sweep(const Counts& c, int bins, std::vector<float>* pos_hist,
-                       std::vector<float>* neg_hist) {
+// A refined score: key << 32 | bucket << 1 | positive; sorting these descending sorts by score.
+inline uint64_t refined(uint32_t key, int bucket, bool positive) {
+  return uint64_t(key) << 32 | uint64_t(bucket) << 1 | uint64_t(positive);
+}
+inline uint32_t refinedKey(uint64_t r) {
+  return uint32_t(r >> 32);
+}
+inline int refinedBucket(uint64_t r) {
+  return int((r >> 1) & 0x7fffffffu);
+}
+
+// FAR targets of the plotted ROC: 1e-4 .. 1 log-spaced, 8 per decade; 1e-3 (index 8) and 1e-2 (16) exact.
+constexpr int kT = 33;
+void farTargets(double* f) {
+  for (int t = 0; t < kT; ++t) f[t] = std::pow(10.0, -4.0 + t / 8.0);
+  f[8] = 1e-3, f[16] = 1e-2, f[32] = 1.0;
+}
+
+// Step 2: the buckets whose inner order matters (see the top of the file).
+std::vector<uint8_t> bucketsToRefine(const uint32_t* pos, const uint32_t* neg, int64_t P, int64_t N,
+                                     const int64_t* allowed, int bins) {
+  std::vector<uint8_t> mark(kB, 0);
+  if (bins > 0) {  // buckets holding a histogram bin edge
+    // Only the edge's own bucket: bucketOf is monotone, so a score in an earlier (later) bucket is above
+    // (below) the edge's nearest float, hence on the same side of the edge.
+    for (int k = 1; k < bins; ++k) mark[bucketOf(float(std::cos(k * kPi / bins)))] = 1;
+  }
+  if (P == 0 || N == 0) return mark;
+  int64_t tp = 0, fp = 0, best = 0;
+  int t = 0;
+  bool eer_found = false;
+  for (int b = 0; b < kB; ++b) {
+    if (!(pos[b] | neg[b])) continue;
+    tp += pos[b];
+    fp += neg[b];
+    best = std::max(best, tp - fp);
+    const bool mixed = pos[b] && neg[b];
+    for (; t < kT && fp > allowed[t]; ++t) mark[b] |= mixed;
+    // FRR - FAR = 1 - tp/P - fp/N turns <= 0 here.
+    if (!eer_found && (P - tp) * N <= fp * P) eer_found = true, mark[b] |= mixed;
+  }
+  // Best accuracy: inside bucket b, tp - fp can reach at most (its value above b) + pos[b].
+  tp = fp = 0;
+  for (int b = 0; b < kB; ++b) {
+    if (pos[b] && neg[b] && tp - fp + int64_t(pos[b]) >= best) mark[b] = 1;
+    tp += pos[b];
+    fp += neg[b];
+  }
+  return mark;
+}
+
+// Steps 1-3 over any source of scores. `rows(f)` calls f(scores, same, len) for chunks of scores whose first
+// `same` are positive pairs and the rest negative; it must give the same scores each time it is called.
+template <class Rows>
+PairVerification verifyScores(const Rows& rows, int bins, std::vector<float>* pos_hist,
+                              std::vector<float>* neg_hist) {
+  std::vector<uint32_t> counts(2 * kB, 0);  // one allocation: positives then negatives per bucket
+  uint32_t* pos = counts.data();
+  uint32_t* neg = pos + kB;
+  std::vector<int> bk;
+  rows([&](const float* s, int same, int len) {
+    bk.resize(size_t(len));
+    for (int j = 0; j < len; ++j) bk[j] = bucketOf(s[j]);  // vectorised
+    for (int j = 0; j < same; ++j) ++pos[bk[j]];
+    for (int j = same; j < len; ++j) ++neg[bk[j]];
+  });
   PairVerification v;
-  int64_t P = 0, N = 0;
-  for (int b = 0; b < kBuckets; ++b) P += c.pos[b], N += c.pos[b] + c.neg[b];
-  v.pairs = N;
+  int64_t P = 0, Nn = 0;
+  for (int b = 0; b < kB; ++b) P += pos[b], Nn += neg[b];
+  v.pairs = v.pairs_total = P + Nn;
   v.positives = P;
-  v.negatives = N - P;
+  v.negatives = Nn;
 
-  // Histograms: walk ascending cosines (descending angles) against the bin edges cos(k w).
-  if (bins > 0 && (pos_hist || neg_hist)) {
-    std::vector<double> ph(bins, 0.0), nh(bins, 0.0), edge(bins);
-    const double w = kPi / bins;
-    for (int k = 0; k < bins; ++k) edge[k] = std::cos(k * w);  // bin k: cos in (edge[k+1], edge[k]]
-    int k = bins - 1;
-    for (int b = 0; b < kBuckets; ++b) {
-      if (!(c.pos[b] | c.neg[b])) continue;
-      const double s = bucketCentre(b);
-      while (k > 0 && s > edge[k]) --k;
-      ph[k] += c.pos[b];
-      nh[k] += c.neg[b];
+  double far_target[kT];
+  int64_t allowed[kT];  // a FAR target f allows floor(f N) false accepts, counted in integers
+  farTargets(far_target);
+  for (int t = 0; t < kT; ++t) allowed[t] = int64_t(std::floor(far_target[t] * double(Nn) * (1 + 1e-12)));
+
+  const std::vector<uint8_t> mark = bucketsToRefine(pos, neg, P, Nn, allowed, bins);
+  std::vector<uint64_t> ref;
+  bool any = false;
+  for (int b = 0; b < kB && !any; ++b) any = mark[b] && (pos[b] | neg[b]);
+  if (any) {
+    rows([&](const float* s, int same, int len) {
+      bk.resize(size_t(len));
+      for (int j = 0; j < len; ++j) bk[j] = bucketOf(s[j]);
+      for (int j = 0; j < len; ++j)
+        if (mark[bk[j]]) ref.push_back(refined(keyOf(s[j]), bk[j], j < same));
+    });
+    std::sort(ref.begin(), ref.end(), std::greater<uint64_t>());
+  }
+
+  // Step 3: operating points from the highest score down.
+  std::vector<double> ph(std::max(bins, 0), 0.0), nh(std::max(bins, 0), 0.0), edge(std::max(bins, 0));
+  for (int k = 0; k < bins; ++k) edge[k] = std::cos(k * kPi / bins);  // bin k: cos in (edge[k+1], edge[k]]
+  const bool roc = P > 0 && Nn > 0;
+  const double Np = double(P), Nd = double(Nn);
+  double tar_at[kT];
+  int next_t = 0, hk = 0;
+  int64_t tp = 0, fp = 0, best_margin = 0;        // accuracy = (tp - fp + negatives) / pairs
+  double prev_fpr = 0, prev_tpr = 0, prev_d = 1;  // the operating point "accept nothing"
+  double eer = kNaN, auc = 0, best_score = 1.0, below_best = kNaN;
+  bool need_below = false;
+  // One operating point: accept dp more positives and dn more negatives at score s (top: the highest score
+  // of the group when it is a whole bucket, for the threshold; key0: a NaN score).
+  auto point = [&](int64_t dp, int64_t dn, double s, double top, bool key0) {
+    if (need_below) below_best = top, need_below = false;
+    if (bins > 0) {
+      if (key0)
+        hk = bins - 1;
+      else
+        while (hk < bins - 1 && s <= edge[hk + 1]) ++hk;
+      ph[hk] += double(dp);
+      nh[hk] += double(dn);
     }
+    if (!roc) return;
+    tp += dp;
+    fp += dn;
+    if (tp - fp > best_margin) best_margin = tp - fp, best_score = s, need_below = true;
+    const double fpr = fp / Nd, tpr = tp / Np, d = (1 - tpr) - fpr;
+    while (next_t < kT && fp > allowed[next_t]) tar_at[next_t++] = prev_tpr;
+    auc += 0.5 * (fpr - prev_fpr) * (tpr + prev_tpr);
+    if (std::isnan(eer) && (P - tp) * Nn <= fp * P) eer = prev_fpr + prev_d / (prev_d - d) * (fpr - prev_fpr);
+    prev_fpr = fpr, prev_tpr = tpr, prev_d = d;
+  };
+  size_t r = 0;
+  for (int b = 0; b < kB; ++b) {
+    if (!(pos[b] | neg[b])) continue;
+    if (!mark[b]) {
+      // A whole bucket: its lowest score lies above the next bucket's top, so a threshold at the bucket's
+      // bottom edge separates it from what follows (best_threshold uses the next group's top).
+      point(pos[b], neg[b], bucketMid(b), bucketTop(b), false);
+      if (need_below) best_score = bucketTop(b + 1);
+      continue;
+    }
+    while (r < ref.size() && refinedBucket(ref[r]) == b) {
+      const uint32_t key = refinedKey(ref[r]);
+      int64_t dp = 0, dn = 0;
+      for (; r < ref.size() && refinedKey(ref[r]) == key; ++r) (ref[r] & 1 ? dp : dn) += 1;
+      const double s = scoreOf(key);
+      point(dp, dn, s, s, key == 0);
+    }
+  }
+
+  if (bins > 0) {
     if (pos_hist) {
       pos_hist->assign(bins, 0.f);
-      for (int q = 0; q < bins; ++q) (*pos_hist)[q] = P ? float(ph[q] / P) : 0.f;
+      for (int q = 0; q < bins; ++q) (*pos_hist)[q] = P ? float(ph[q] / Np) : 0.f;
     }
     if (neg_hist) {
       neg_hist->assign(bins, 0.f);
-      for (int q = 0; q < bins; ++q) (*neg_hist)[q] = (N - P) ? float(nh[q] / (N - P)) : 0.f;
+      for (int q = 0; q < bins; ++q) (*neg_hist)[q] = Nn ? float(nh[q] / Nd) : 0.f;
     }
   }
-  if (P == 0 || P == N) {
+  if (!roc) {
     v.tar_at_far_1e2 = v.tar_at_far_1e3 = v.eer = v.best_accuracy = v.best_threshold = v.auc = kNaN;
     return v;
   }
-
-  // FAR targets for the plotted ROC: 1e-4 .. 1 log-spaced, 8 per decade; 1e-3 and 1e-2 are among them.
-  constexpr int kT = 33;
-  double far_target[kT];
-  for (int t = 0; t < kT; ++t) far_target[t] = std::pow(10.0, -4.0 + t / 8.0);
-  double tar_at[kT];
-  int next_t = 0;
-
-  const double Nn = double(N - P), Np = double(P);
-  int64_t tp = 0, fp = 0, best_margin = 0;        // accuracy = (tp - fp + negatives) / pairs
-  double prev_fpr = 0, prev_tpr = 0, prev_d = 1;  // the operating point "accept nothing"
-  double eer = kNaN, auc = 0;
-  int best_bucket = kBuckets;  // accept buckets >= this one
-  // Sweep descending thresholds: accepting bucket b and everything above it.
-  for (int b = kBuckets - 1; b >= 0; --b) {
-    if (!(c.pos[b] | c.neg[b])) continue;
-    tp += c.pos[b];
-    fp += c.neg[b];
-    if (tp - fp > best_margin) best_margin = tp - fp, best_bucket = b;
-    const double fpr = fp / Nn, tpr = tp / Np, d = (1 - tpr) - fpr;
-    while (next_t < kT && fpr > far_target[next_t]) tar_at[next_t++] = prev_tpr;
-    auc += 0.5 * (fpr - prev_fpr) * (tpr + prev_tpr);
-    if (std::isnan(eer) && d <= 0) {
-      const double lam = prev_d / (prev_d - d);  // prev_d > 0 >= d
-      eer = prev_fpr + lam * (fpr - prev_fpr);
-    }
-    prev_fpr = fpr, prev_tpr = tpr, prev_d = d;
-  }
   while (next_t < kT) tar_at[next_t++] = prev_tpr;
-
   v.tar_at_far_1e3 = tar_at[8];
   v.tar_at_far_1e2 = tar_at[16];
   v.eer = eer;
   v.auc = auc;
-  v.best_accuracy = double(best_margin + (N - P)) / N;
-  // Threshold halfway between the lowest accepted bucket and the next occupied one below it.
-  if (best_bucket == kBuckets) {
-    v.best_threshold = 1.0;
-  } else {
-    int below = best_bucket - 1;
-    while (below >= 0 && !(c.pos[below] | c.neg[below])) --below;
-    v.best_threshold = below < 0 ? -1.0 : 0.5 * (bucketCentre(best_bucket) + bucketCentre(below));
-  }
+  v.best_accuracy = double(best_margin + Nn) / double(P + Nn);
+  // Halfway between the lowest accepted score and the next score below it (-1: accept everything).
+  if (best_margin == 0)
+    v.best_threshold = 1.0;  // accepting nothing is best
+  else
+    v.best_threshold = need_below ? -1.0 : 0.5 * (best_score + below_best);
   v.roc_far.assign(far_target, far_target + kT);
   v.roc_tar.assign(tar_at, tar_at + kT);
   return v;
@@ -131,9 +264,13 @@ PairVerification sweep(const Counts& c, int bins, std::vector<float>* pos_hist,
 
 PairVerification rocFromScores(const std::vector<float>& scores, const std::vector<uint8_t>& positive,
                                int bins, std::vector<float>* pos_hist, std::vector<float>* neg_hist) {
-  Counts c;
-  for (size_t i = 0; i < scores.size(); ++i) ++(positive[i] ? c.pos : c.neg)[bucketOf(scores[i])];
-  return sweep(c, bins, pos_hist, neg_hist);
+  std::vector<float> sp, sn;
+  for (size_t i = 0; i < scores.size(); ++i) (positive[i] ? sp : sn).push_back(scores[i]);
+  auto rows = [&](auto&& f) {
+    f(sp.data(), int(sp.size()), int(sp.size()));
+    f(sn.data(), 0, int(sn.size()));
+  };
+  return verifyScores(rows, bins, pos_hist, neg_hist);
 }
 
 PairVerification verifyPairs(const std::vector<float>& U, int n, int d, const std::vector<int>& y,
@@ -152,80 +289,36 @@ PairVerification verifyPairs(const std::vector<float>& U, int n, int d, const st
     Rng rng(seed);
     for (int i = 0; i < m; ++i) std::swap(idx[i], idx[i + rng.below(n - i)]);
   }
+  // Label order (the set of pairs is the same): row t's same-class partners are t+1 .. run_end[t]-1.
+  idx.resize(m);
+  std::stable_sort(idx.begin(), idx.end(), [&](int a, int b) { return y[a] < y[b]; });
   // Structure of arrays: coordinate k of subset point t at S[k*m + t], so a row against the rest streams.
   std::vector<float> S(size_t(d) * m), dots(m);
-  std::vector<int> ys(m);
-  for (int t = 0; t < m; ++t) {
-    ys[t] = y[idx[t]];
+  std::vector<int> run_end(m);
+  for (int t = m - 1; t >= 0; --t) {
+    run_end[t] = (t + 1 < m && y[idx[t + 1]] == y[idx[t]]) ? run_end[t + 1] : t + 1;
     for (int k = 0; k < d; ++k) S[size_t(k) * m + t] = U[size_t(idx[t]) * d + k];
   }
-  Counts c;
-  uint32_t* pos = c.pos.data();
-  uint32_t* neg = c.neg.data();
-  for (int i = 0; i + 1 < m; ++i) {
-    const int len = m - i - 1;
-    float* out = dots.data();
-    {
-      const float a = S[i];
-      const float* col = S.data() + i + 1;
-      for (int j = 0; j < len; ++j) out[j] = a * col[j];
+  auto rows = [&](auto&& f) {
+    for (int i = 0; i + 1 < m; ++i) {
+      const int len = m - i - 1;
+      float* out = dots.data();
+      {
+        const float a = S[i];
+        const float* col = S.data() + i + 1;
+        for (int j = 0; j < len; ++j) out[j] = a * col[j];
+      }
+      for (int k = 1; k < d; ++k) {
+        const float a = S[size_t(k) * m + i];
+        const float* col = S.data() + size_t(k) * m + i + 1;
+        for (int j = 0; j < len; ++j) out[j] += a * col[j];
+      }
+      f(out, run_end[i] - i - 1, len);
     }
-    for (int k = 1; k < d; ++k) {
-      const float a = S[size_t(k) * m + i];
-      const float* col = S.data() + size_t(k) * m + i + 1;
-      for (int j = 0; j < len; ++j) out[j] += a * col[j];
-    }
-    const int yi = ys[i];
-    const int* yj = ys.data() + i + 1;
-    for (int j = 0; j < len; ++j) ++(yj[j] == yi ? pos : neg)[bucketOf(out[j])];
-  }
-  return sweep(c, bins, pos_hist, neg_hist);
-}
-
-double identificationAccuracy(const Mat& H, const std::vector<int>& y, const std::vector<int>& classes,
-                              uint64_t seed) {
-  const int n = int(H.rows()), d = int(H.cols());
-  int C = 0;
-  for (int c : classes) C = std::max(C, c + 1);
-  std::vector<std::vector<int>> members(C);
-  std::vector<char> wanted(C, 0);
-  for (int c : classes)
-    if (c >= 0) wanted[c] = 1;
-  for (int i = 0; i < n; ++i)
-    if (y[i] >= 0 && y[i] < C && wanted[y[i]]) members[y[i]].push_back(i);
-
-  Rng rng(seed ^ 0x1d3f2c5b7a9e8d01ULL);
-  Mat gallery(0, d);
-  std::vector<int> gallery_class;
-  std::vector<std::pair<int, int>> probes;  // (row, class)
-  for (int c = 0; c < C; ++c) {
-    auto& m = members[c];
-    if (m.size() < 2) continue;
-    for (int k = int(m.size()) - 1; k > 0; --k) std::swap(m[k], m[rng.below(k + 1)]);
-    const int g = int((m.size() + 1) / 2);
-    Vec dir = Vec::Zero(d);
-    for (int k = 0; k < g; ++k) {
-      const double nn = H.row(m[k]).norm();
-      if (nn > 0) dir += H.row(m[k]).transpose() / nn;
-    }
-    if (!(dir.norm() > 0)) continue;
-    gallery.conservativeResize(gallery.rows() + 1, d);
-    gallery.row(gallery.rows() - 1) = dir.transpose() / dir.norm();
-    gallery_class.push_back(c);
-    for (size_t k = g; k < m.size(); ++k) probes.emplace_back(m[k], c);
-  }
-  if (probes.empty()) return kNaN;
-  int right = 0;
-  for (const auto& [row, c] : probes) {
-    int best = -1;
-    double best_s = -std::numeric_limits<double>::infinity();
-    for (int g = 0; g < int(gallery.rows()); ++g) {
-      const double s = gallery.row(g).dot(H.row(row));  // |h| does not change the argmax
-      if (s > best_s) best_s = s, best = g;
-    }
-    right += (best >= 0 && gallery_class[best] == c);
-  }
-  return double(right) / probes.size();
+  };
+  PairVerification v = verifyScores(rows, bins, pos_hist, neg_hist);
+  v.pairs_total = int64_t(n) * (n - 1) / 2;
+  return v;
 }
 
 }  // namespace ms

@@ -75,11 +75,13 @@ Metrics computeMetrics(const MetricsInput& in) {
       m.lemma.push_back(lemmaRow(*in.spec, *in.params, state, *W, a, b));
   }
 
-  // Verification and identification on the test split.
+  // Verification and identification on the test split; with none (free embeddings have no test points:
+  // nothing maps a new input to an embedding), on the training split, and `split` says which.
   VerificationMetrics& v = m.verification;
-  if (have_test) {
-    const Mat& T = *in.test;
-    const std::vector<int>& yt = *in.test_labels;
+  if (have_test || have_train) {
+    v.split = have_test ? "test" : "train";
+    const Mat& T = have_test ? *in.test : *in.train;
+    const std::vector<int>& yt = have_test ? *in.test_labels : *in.train_labels;
     std::vector<int> rows(T.rows());
     for (int i = 0; i < int(rows.size()); ++i) rows[i] = i;
     const std::vector<float> U = unitRows(T, rows);
@@ -89,7 +91,7 @@ Metrics computeMetrics(const MetricsInput& in) {
     std::vector<int> classes;
     for (int c = 0; c < labelCount(&yt); ++c) classes.push_back(c);
     v.identification_accuracy_all = identificationAccuracy(T, yt, classes, in.seed);
-    if (!in.holdout_classes.empty()) {
+    if (have_test && !in.holdout_classes.empty()) {
       std::vector<char> held(labelCount(&yt) + 1, 0);
       for (int c : in.holdout_classes)
         if (c >= 0 && c < int(held.size())) held[c] = 1;

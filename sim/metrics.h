@@ -3,7 +3,8 @@
 //
 // What is computed on which split (see computeMetrics):
 //   angles, neural collapse   training embeddings of the trained classes (what the loss shapes)
-//   verification, histograms  test embeddings (held-out classes included), cosine similarity of pairs
+//   verification, histograms  test embeddings (held-out classes included), cosine similarity of pairs;
+//                             the training embeddings when there is no test split (free embeddings)
 //   lemma                     class weights only (closed forms and root-finding of the loss's decision rule)
 //   bounds                    K, d and the loss's current s / m
 // Every figure that cannot be computed (too few classes, no root, no closed form) is NaN; the JSON writes
@@ -36,6 +37,10 @@ struct AngleMetrics {
   double inter_center_min_deg = 0, inter_center_mean_deg = 0, weight_min_deg = 0;
   bool separable = false;  // SphereFace sense: intra_max < inter_center_min
   double gap_deg = 0;      // inter_center_min - intra_max (negative when not separable)
+  // Robust to outliers: the 95th percentile intra-class angle in place of the max.
+  bool separable_p95 = false;  // intra_p95 < inter_center_min
+  double gap_p95_deg = 0;      // inter_center_min - intra_p95
+  int outliers = 0;            // samples with intra angle >= inter_center_min: separable <=> outliers == 0
   // Per sample (training split, input order): angle to the nearest other class direction.
   std::vector<float> nearest_other_deg;
   double nearest_other_mean_deg = 0, nearest_other_min_deg = 0;
@@ -46,7 +51,8 @@ struct AngleMetrics {
 
 // Verification figures over one set of pairs.
 struct PairVerification {
-  int64_t pairs = 0, positives = 0, negatives = 0;
+  int64_t pairs = 0, positives = 0, negatives = 0;  // the pairs scored (all, or a sample)
+  int64_t pairs_total = 0;                          // the pairs there are; > pairs when sampled
   double tar_at_far_1e2 = 0, tar_at_far_1e3 = 0, eer = 0, best_accuracy = 0, best_threshold = 0;
   double auc = 0;
   std::vector<float> roc_far, roc_tar;  // ROC sampled at log-spaced FAR (for the plot)
@@ -60,11 +66,13 @@ struct VerificationMetrics {
   PairVerification all, unseen;
   double identification_accuracy_all = -1;
   bool sampled = false;  // pairs were sampled (more than max_pairs)
+  std::string split;     // "test", "train" (no test split: free embeddings), or "" (no data)
 };
 
 struct NeuralCollapse {
-  double nc1 = 0, nc2_equinorm = 0, nc2_equiangular = 0, nc3 = 0;
-  double nc2_equiangular_mad = 0;  // Papyan's Avg |cos + 1/(K-1)|, alongside the RMS form above
+  double nc1 = 0, nc2_equinorm = 0, nc3 = 0;
+  double nc2_equiangular = 0;      // Papyan's Std_{c != c'} cos(M_c, M_c') of the centred class means
+  double nc2_equiangular_mad = 0;  // Papyan's "maximal angle": Avg_{c != c'} |cos(M_c, M_c') + 1/(K-1)|
   double nc2_weights_equinorm = 0, nc2_weights_equiangular = 0;  // the same two figures for W
   bool unit_features = false;  // computed on unit-normalised features (the loss ignores |h|)
   bool unit_weights = false;   // W rows normalised for NC3 and the W figures (the loss ignores |w|)

@@ -8,6 +8,7 @@
 
 #include "sim/config.h"
 #include "sim/metrics.h"
+#include "sim/warnings.h"
 
 namespace ms {
 
@@ -57,6 +58,8 @@ struct Snapshot {
   bool diverged = false;
   bool paused = false;
   std::string message;
+  std::vector<Warning>
+      warnings;  // what went wrong, with advice (sim/warnings.h); empty when training is fine
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;

@@ -8,6 +8,7 @@
 
 #include "sim/metrics.h"
 #include "sim/trainer_impl.h"
+#include "sim/warnings.h"
 
 namespace ms {
 
@@ -184,7 +185,15 @@ SnapshotPtr Trainer::snapshot(bool with_metrics, uint64_t controls_version) cons
     for (int k = 0; k < s.K; ++k)
       for (int j = 0; j < s.d; ++j) o.centres[size_t(k) * s.d + j] = C(k, j);
   }
-  o.train_accuracy = s.accuracy(Htr, ytr, Wfull);
+  // Training accuracy (as accuracy()), keeping each sample's predicted class for the warnings.
+  std::vector<int> pred;
+  s.predict(Htr, Wfull, &pred, nullptr);
+  {
+    int64_t ok = 0, cnt = 0;
+    for (size_t i = 0; i < pred.size(); ++i)
+      if (ytr[i] < s.K) ++cnt, ok += pred[i] == ytr[i];
+    o.train_accuracy = cnt ? double(ok) / double(cnt) : Impl::kNaN;
+  }
 
   if (with_metrics || !s.have_heavy) {
     s.test_acc = yte.empty() ? Impl::kNaN : s.accuracy(Hte, yte, Wfull);
@@ -247,6 +256,22 @@ SnapshotPtr Trainer::snapshot(bool with_metrics, uint64_t controls_version) cons
   o.steps_per_second = s.sps;
   o.diverged = s.diverged;
   o.message = s.message;
+
+  WarningInput wi;
+  wi.step = s.step;
+  wi.K = s.K;
+  wi.lr = s.cfg.lr;
+  wi.diverged = s.diverged;
+  wi.diverged_message = s.message;
+  wi.H = &Htr;
+  wi.labels = &ytr;
+  wi.predicted = &pred;
+  wi.W = &Wd;
+  wi.W_are_directions = !s.usesW();
+  wi.train_accuracy = std::isnan(o.train_accuracy) ? -1 : o.train_accuracy;
+  const std::vector<double> recent = s.recentLosses();
+  wi.recent_losses = &recent;
+  o.warnings = detectWarnings(wi);
   return out;
 }
 

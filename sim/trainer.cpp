@@ -116,6 +116,7 @@ void Trainer::Impl::build() {
   diverged = false;
   message.clear();
   last_loss = kNaN;
+  recent_n = recent_pos = 0;
   loss_hist = History();
   acc_hist = History();
   test_hist = History();
@@ -318,6 +319,7 @@ bool Trainer::step() {
   s.diverged = false;
   s.last_loss = loss;
   s.loss_hist.add(loss);
+  s.addRecentLoss(loss);
   // Accuracy of every 8th batch (before the update), as the training-accuracy curve: the decision rule
   // costs K test logits per sample, a fifth of a small network's step if done every time.
   if (s.step % 8 == 1) {
@@ -364,6 +366,7 @@ bool Trainer::apply(const Config& config) {
   s.spec = &ns;
   s.setupLoss(loss_changed, old);
   s.setupOptimizer();
+  s.recent_n = s.recent_pos = 0;  // the loss window starts again with the new setting (observation only)
   if (s.diverged) {
     s.diverged = false;
     s.message.clear();

@@ -8,6 +8,7 @@
 // is learned for plain softmax unless the user fixed it; C is moved by the centre losses' own update rule,
 // not by the optimiser; scale is NormFace's learnable s or L2-softmax's learnable alpha.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -18,6 +19,7 @@
 #include "sim/optim.h"
 #include "sim/rng.h"
 #include "sim/trainer.h"
+#include "sim/warnings.h"
 
 namespace ms {
 
@@ -85,6 +87,21 @@ struct Trainer::Impl {
   std::string message;
   double last_loss = kNaN, last_lr = 0, sps = 0, latency_ms = -1;
   History loss_hist, acc_hist;
+  // The last kOscWindow batch losses (a ring; oldest at recent_pos when full), for the lr_oscillation
+  // warning. Cleared by build() and apply(): a new setting starts a new window.
+  std::vector<double> recent_loss = std::vector<double>(kOscWindow);
+  size_t recent_n = 0, recent_pos = 0;
+  void addRecentLoss(double l) {
+    recent_loss[recent_pos] = l;
+    recent_pos = (recent_pos + 1) % recent_loss.size();
+    recent_n = std::min(recent_n + 1, recent_loss.size());
+  }
+  std::vector<double> recentLosses() const {  // oldest first
+    std::vector<double> v(recent_n);
+    const size_t start = (recent_pos + recent_loss.size() - recent_n) % recent_loss.size();
+    for (size_t i = 0; i < recent_n; ++i) v[i] = recent_loss[(start + i) % recent_loss.size()];
+    return v;
+  }
 
   // display subset and the costly parts of a snapshot, refreshed by snapshot(with_metrics)
   std::vector<int> disp_train, disp_test;
