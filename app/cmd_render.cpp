@@ -221,6 +221,7 @@ int cmdRender(int argc, char** argv) {
   if (!svg.empty()) exportSvg(*snap, view, ex, svg);
   const double svg_s = seconds(t_svg, Clock::now());
 
+  printWarnings(snap->warnings);
   if (!metrics_path.empty()) {
     // Same definitions as `train`: accuracy over all points; loss as the mean of the last batch (render
     // keeps no running window).

@@ -117,7 +117,7 @@ int cmdTrain(int argc, char** argv) {
 
   const nlohmann::json j = runMetricsJson(trainer, eval, *snap, config, seconds, loss);
 
-  if (trainer.diverged()) std::fprintf(stderr, "marginscope train: %s\n", trainer.message().c_str());
+  printWarnings(snap->warnings);  // divergence, collapse, a dead class, an oscillating loss: one line each
   if (!quiet)
     std::fprintf(stderr, "done: %lld steps in %.2f s (%.0f steps/s), loss %.4f, train %.3f, test %.3f\n",
                  (long long)steps_done, seconds, sps, loss, eval.train_accuracy, eval.test_accuracy);
