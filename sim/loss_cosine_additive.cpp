@@ -22,10 +22,6 @@ double arcTarget(const ResolvedParams& r, double c, double& dc) {
   return arcInsightface(r.m, c, dc);
 }
 
-double targetScaled(const ResolvedParams& r, double c, double hn, double wn, Dz& d) {
-  return otherScaled(r, c, hn, wn, d);
-}
-
 }  // namespace
 
 void appendAdditiveLosses(std::vector<LossSpec>& out) {
@@ -195,7 +191,7 @@ void appendAdditiveLosses(std::vector<LossSpec>& out) {
   s.traits.stateful = true;
   s.rule = {};
   s.rule.test = testScaledCos;
-  s.rule.target = targetScaled;
+  s.rule.target = otherScaled;  // no margin: the target logit is the other logit
   s.rule.other = otherScaled;
   s.rule.other_form = formScaled;
   s.rule.no_closed_form = "no margin: the training rule is the test rule";

@@ -46,11 +46,6 @@ double testScaledWnCos(const ResolvedParams& r, int, double c, double, double wn
   return r.s * wn * c;
 }
 
-// Normalised softmax without a margin: the target is the other logit.
-double targetScaled(const ResolvedParams& r, double c, double hn, double wn, Dz& d) {
-  return otherScaled(r, c, hn, wn, d);
-}
-
 // The modified softmax and A-Softmax keep |h|: |h| cos t; L-Softmax also |w|.
 double otherHn(const ResolvedParams&, double c, double hn, double, Dz& d) {
   d = {hn, c, 0};
@@ -191,7 +186,7 @@ void appendSphereLosses(std::vector<LossSpec>& out) {
   // NormFace, CoCo and AdaCos share the plain scaled-cosine rule.
   s.rule = {};
   s.rule.test = testScaledCos;
-  s.rule.target = targetScaled;
+  s.rule.target = otherScaled;  // no margin: the target logit is the other logit
   s.rule.other = otherScaled;
   s.rule.other_form = formScaled;
   s.rule.no_closed_form = "no margin: the training rule is the test rule";

@@ -11,16 +11,11 @@
 
 #include "sim/errors.h"
 #include "sim/loss.h"
+#include "sim/param_lookup.h"
 #include "tests/sim/grad_check.h"
 
 namespace ms {
 namespace {
-
-const ParamSpec* param(const LossSpec& spec, const std::string& name) {
-  for (const auto& p : spec.params)
-    if (p.name == name) return &p;
-  return nullptr;
-}
 
 TEST(LossCatalogue, EveryDefinitionIsComplete) {
   const auto& cat = lossCatalogue();
@@ -40,17 +35,17 @@ TEST(LossCatalogue, EveryDefinitionIsComplete) {
     }
     EXPECT_EQ(!s.rule.target, !s.rule.other);
     if (!s.traits.learnable_scale.empty()) {
-      EXPECT_TRUE(param(s, s.traits.learnable_scale));
-      ASSERT_TRUE(param(s, s.traits.learn_flag));
-      EXPECT_EQ(param(s, s.traits.learn_flag)->kind, ParamKind::Bool);
+      EXPECT_TRUE(findParam(s, s.traits.learnable_scale));
+      ASSERT_TRUE(findParam(s, s.traits.learn_flag));
+      EXPECT_EQ(findParam(s, s.traits.learn_flag)->kind, ParamKind::Bool);
     }
     if (!s.traits.subcentres.empty()) {
-      ASSERT_TRUE(param(s, s.traits.subcentres));
-      EXPECT_EQ(param(s, s.traits.subcentres)->kind, ParamKind::Integer);
+      ASSERT_TRUE(findParam(s, s.traits.subcentres));
+      EXPECT_EQ(findParam(s, s.traits.subcentres)->kind, ParamKind::Integer);
     }
     if (s.traits.anneals_lambda)
       for (const char* k : {"base", "gamma", "power", "lambda_min"}) {
-        EXPECT_TRUE(param(s, k)) << k;
+        EXPECT_TRUE(findParam(s, k)) << k;
       }
     if (s.traits.uses_centres) {
       EXPECT_TRUE(s.traits.joint_softmax);
@@ -61,7 +56,7 @@ TEST(LossCatalogue, EveryDefinitionIsComplete) {
     EXPECT_NO_THROW(findLoss(s.contrast)) << "contrast '" << s.contrast << "'";
     EXPECT_NE(s.contrast, s.name);
     for (const auto& [k, v] : s.exact_gradient_at) {
-      EXPECT_TRUE(param(s, k)) << k;
+      EXPECT_TRUE(findParam(s, k)) << k;
     }
   }
 }
