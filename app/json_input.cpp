@@ -18,7 +18,7 @@ namespace ms {
 using json = nlohmann::json;
 
 std::string shortText(const std::string& s, size_t max) {
-  std::string out = s.size() > max ? s.substr(0, max - 3) + "..." : s;
+  std::string out = s.size() > max ? s.substr(0, utf8Prefix(s, max - 3)) + "..." : s;
   for (char& c : out)
     if (c == '\n' || c == '\r') c = ' ';
   return out;
@@ -57,7 +57,7 @@ std::string byteCount(size_t n) {
 std::string shortJson(const json& v) {
   std::string s;
   shortJsonInto(v, s, 40, 0);
-  return s.size() > 40 ? s.substr(0, 37) + "..." : s;
+  return s.size() > 40 ? s.substr(0, utf8Prefix(s, 37)) + "..." : s;
 }
 
 json parseJsonBounded(const std::string& label, const std::string& text, int max_depth) {

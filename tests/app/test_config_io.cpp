@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "app/config_io.h"
+#include "app/json_input.h"
 #include "render/image_io.h"
 #include "sim/errors.h"
 
@@ -230,3 +231,14 @@ TEST(ConfigIo, EveryShippedPresetLoads) {
 
 }  // namespace
 }  // namespace ms
+
+// A cut message must stay valid UTF-8: a key or value shortened inside a two-byte character made
+// nlohmann::json throw type_error 316 when eval-loss's fuzzer dumped the echo (found in CI).
+TEST(ConfigIo, ShortenedValuesNeverSplitAUtf8Character) {
+  for (size_t pad = 30; pad < 45; ++pad) {
+    const std::string s = std::string(pad, 'a') + "\xC3\xA9\xE2\x82\xAC" + std::string(20, 'b');  // é €
+    EXPECT_NO_THROW((void)nlohmann::json(ms::shortText(s)).dump()) << pad;
+    EXPECT_NO_THROW((void)nlohmann::json(ms::shortJson(nlohmann::json{{s, s}})).dump()) << pad;
+    EXPECT_NO_THROW((void)nlohmann::json(ms::shownValue(s)).dump()) << pad;
+  }
+}
