@@ -13,6 +13,7 @@
 // gradient uses.
 #pragma once
 #include <Eigen/Dense>
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -36,37 +37,6 @@ struct ParamSpec {
 };
 
 enum class LossFamily { Softmax, NormalisedSoftmax, AngularMargin, Centre, Metric };
-
-// One id per catalogue entry, in catalogue order: the identity of a loss inside the loss files (the loss
-// files are the only code that may switch on it; everything else reads the traits and the rule below).
-enum class LossId {
-  Softmax,
-  WeightedSoftmax,
-  Focal,
-  ModifiedSoftmax,
-  LSoftmax,
-  ASoftmax,
-  L2Softmax,
-  NormFace,
-  CoCo,
-  AmSoftmax,
-  ArcFace,
-  Combined,
-  EnhancedAm,
-  AdaCos,
-  CurricularFace,
-  SubcenterArcFace,
-  MagFace,
-  AdaFace,
-  Center,
-  CenterInvariant,
-  Range,
-  Marginal,
-  Contrastive,
-  Triplet,
-  Tse,
-  Tpe
-};
 
 // Which shared forward/backward a loss runs (one file each): linear logits + cross-entropy (loss_linear.cpp),
 // cosine logits with a margin rule (loss_cosine.cpp), pair/triplet terms (loss_pair.cpp), centre terms
@@ -125,6 +95,33 @@ struct MarginRule {
 struct LossParams;
 class ParamReader;
 struct LossWorkspace;
+
+// The parts of a shared path that belong to one loss: the path calls each that is set, so a loss's special
+// step lives in its own definition instead of a flag or a name test in the shared code.
+struct PathHooks {
+  // Pair path (and the marginal loss): the loss on unit embeddings Xh (n,d). Writes the per-pair
+  // coefficients into ws.g (n,n), on squared distances (*dot = false) or on dot products (*dot = true).
+  double (*pair_term)(const ResolvedParams&, const Mat& Xh, const std::vector<int>& y, LossWorkspace& ws,
+                      bool* dot) = nullptr;
+  // Centre path: the centre term on raw features H (n,d) and centres C (K,d). Writes dL/dH (n,d), the plain
+  // centre term's dL/dC into dCplain (K,d) and the other terms' into dCextra (K,d) (see updateCentres).
+  double (*centre_term)(const ResolvedParams&, const Mat& H, const Mat& C, const std::vector<int>& y, Mat& dH,
+                        Mat& dCplain, Mat& dCextra, LossWorkspace& ws) = nullptr;
+  // Cosine path: class rows made from the batch instead of W (CoCo's centroids). `batch_weights` returns the
+  // (K,d) rows to normalise; `batch_weights_backward` takes their gradient dL/drows (K,d) to the unit
+  // features' dxh (n,d, added to) and to dW (K,d, overwritten; may be null).
+  const Mat* (*batch_weights)(const ResolvedParams&, const Mat& Xh, const Mat& W, const std::vector<int>& y,
+                              LossWorkspace& ws) = nullptr;
+  void (*batch_weights_backward)(const ResolvedParams&, const Mat& drows, const std::vector<int>& y,
+                                 LossWorkspace& ws, Mat& dxh, Mat* dW) = nullptr;
+  // Cosine path: non-target logits that depend on the sample's own target (CurricularFace's hard negatives).
+  // Overwrites entries of Zt (K,n) and sets their d logit/d cos in over (K,n, NaN where unchanged).
+  void (*other_logits)(const ResolvedParams&, const Mat& Ct, const std::vector<int>& y, Mat& Zt,
+                       Mat& over) = nullptr;
+  // Cosine path: a term on the feature norms hn (n) added to the loss (MagFace's regulariser); adds its
+  // gradient to dhn (n) and returns its value.
+  double (*norm_term)(const ResolvedParams&, const Vec& hn, Vec& dhn) = nullptr;
+};
 // Fills the fields of ResolvedParams this loss reads, from its parameters and the training state.
 using ResolveFn = void (*)(const ParamReader&, const LossState&, ResolvedParams&);
 
@@ -132,7 +129,6 @@ using ResolveFn = void (*)(const ParamReader&, const LossState&, ResolvedParams&
 // panels all read this entry. Each family file (loss_linear.cpp, loss_cosine_rules.cpp, loss_pair.cpp,
 // loss_centre.cpp) defines its losses' entries beside their forward/backward and paper.
 struct LossSpec {
-  LossId id = LossId::Softmax;
   std::string name;                  // contract name, e.g. "am-softmax"
   std::vector<std::string> aliases;  // e.g. {"cosface"}
   LossFamily family = LossFamily::Softmax;
@@ -145,6 +141,7 @@ struct LossSpec {
   LossTraits traits;
   MarginRule rule;
   ResolveFn resolve = nullptr;
+  PathHooks hooks;
   // Cosine path only: batch statistics and scale moved before the logits (AdaCos, CurricularFace, AdaFace).
   void (*prepare)(ResolvedParams& r, LossState& st, const Mat& Ct, const Vec& hn, const std::vector<int>& y,
                   LossWorkspace& ws) = nullptr;
@@ -182,10 +179,10 @@ struct LossState {
   // Training-time statistics of the stateful losses, moved by the loss itself before the logits when
   // `update` is true (the trainer sets it; eval-loss leaves it false and the params are used as given).
   bool update = false;
-  double t = kNotStarted;      // CurricularFace t (EMA of the mean target cosine); NaN: param `t`
-  double mu = kNotStarted;     // AdaFace norm mean (EMA); NaN: param `mu`
-  double sigma = kNotStarted;  // AdaFace norm standard deviation (EMA); NaN: param `sigma`
   static constexpr double kNotStarted = std::numeric_limits<double>::quiet_NaN();
+  // The statistics themselves (CurricularFace's t, AdaFace's mu and sigma): what each slot means is the
+  // loss's own business (its file names them); NaN until the first update, when the params are used.
+  std::array<double, 4> own = {kNotStarted, kNotStarted, kNotStarted, kNotStarted};
 };
 
 // L-Softmax/A-Softmax annealing (Liu et al. 2016, sec. 5): max(lambda_min, base (1 + gamma iter)^(-power)).
@@ -240,18 +237,13 @@ double lossForwardBackward(const LossSpec& spec, const LossParams& p, LossState&
 // decision rule read these instead of the maps, which are string-keyed. Each loss's `resolve` fills the
 // fields it reads; the rest keep these defaults.
 struct ResolvedParams {
-  LossId id = LossId::Softmax;
-  double s = 1, m = 0, m1 = 1, m2 = 0, m3 = 0, lambda = 0, gamma = 0, alpha = 1;
-  double theta = 0, xi = 0, margin = 0, intra_w = 1, inter_w = 1, joint_lambda = 0;
-  double t = 0, momentum = 0;                           // CurricularFace
-  double l_a = 10, u_a = 110, l_m = 0.45, u_m = 0.8;    // MagFace margin ramp
-  double lambda_g = 0;                                  // MagFace regulariser weight
-  double h = 0.333, mu = 20, sigma = 100, t_alpha = 0;  // AdaFace
+  double s = 1, m = 0, m1 = 1, m2 = 0, m3 = 0, lambda = 0, gamma = 0, alpha = 1, joint_lambda = 0;
   double cos_clamp = 0;  // > 0: every cosine clamped to [-1 + cos_clamp, 1 - cos_clamp] first (AdaFace)
   int mi = 1, variant = 0, mining = 0, k = 1;
-  int rows_per_class = 1;         // sub-center ArcFace: weight rows per class (cos t_j = max over them)
-  bool hard_negatives = false;    // CurricularFace: others above cos(t_y + m) get s cos (t + cos)
-  bool norm_regulariser = false;  // MagFace: + lambda_g mean g(a)
+  int rows_per_class = 1;  // weight rows per class (sub-centres: cos t_j = max over them)
+  // Parameters only one loss reads, as a struct of doubles its own file declares (ownParams in
+  // loss_internal.h), so that a new loss adds no field here.
+  std::array<double, 6> own{};
   bool negative_margin = true, adaptive = true, learn = false, focal = false;
   const std::vector<double>* bias = nullptr;  // (K) or null; points into the LossParams
   const std::vector<double>* cw = nullptr;    // (K) or null; points into the LossParams

@@ -26,98 +26,118 @@ void groupByClass(const std::vector<int>& y, Eigen::Index K, LossWorkspace& ws) 
   for (size_t i = 0; i < y.size(); ++i) ws.idx[size_t(ws.rw(y[i])++)] = int(i);
 }
 
-// center (Wen et al. 2016, eq. 2), center-invariant (Wu et al. 2017, eq. 4, with the paper's square) and
-// range (Zhang et al. 2017, eqs. 2-4) on raw features H (n,d) and centres C (K,d). Writes dL/dH (n,d), the
-// plain centre term's dL/dC into dCplain (K,d) and the other terms' into dCextra (K,d).
-double centreTerm(const ResolvedParams& r, const Mat& H, const Mat& C, const std::vector<int>& y, Mat& dH,
-                  Mat& dCplain, Mat& dCextra, LossWorkspace& ws) {
+struct RangeParams {
+  double margin, intra_w, inter_w;
+};
+
+// Each term works on raw features H (n,d) and centres C (K,d), writes dL/dH (n,d), the plain centre term's
+// dL/dC into dCplain (K,d) and the other terms' into dCextra (K,d) (all overwritten), and returns its value.
+
+// center (Wen et al. 2016, eq. 2): 1/2 |H_i - c_y|^2, mean over the batch.
+double centerTerm(const ResolvedParams&, const Mat& H, const Mat& C, const std::vector<int>& y, Mat& dH,
+                  Mat& dCplain, Mat& dCextra, LossWorkspace&) {
   const Eigen::Index n = H.rows(), K = C.rows(), d = H.cols();
   dH.setZero(n, d);
   dCplain.setZero(K, d);
   dCextra.setZero(K, d);
   double loss = 0;
-  if (r.id == LossId::Center || r.id == LossId::CenterInvariant) {
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const int yi = y[size_t(i)];
-      const auto diff = H.row(i) - C.row(yi);
-      loss += 0.5 * diff.squaredNorm();
-      dH.row(i) = diff / double(n);
-      dCplain.row(yi) -= diff / double(n);
-    }
-    loss /= double(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const int yi = y[size_t(i)];
+    const auto diff = H.row(i) - C.row(yi);
+    loss += 0.5 * diff.squaredNorm();
+    dH.row(i) = diff / double(n);
+    dCplain.row(yi) -= diff / double(n);
   }
-  if (r.id == LossId::CenterInvariant && r.gamma > 0) {
-    // e_i = |c_{y_i}|^2 - (1/K) sum_j |c_j|^2; term gamma/(4n) sum_i e_i^2;
-    // d/dc_k = gamma/n c_k (sum_{i: y_i = k} e_i - (1/K) sum_i e_i).
-    const double mean_sq = C.rowwise().squaredNorm().mean();
-    ws.rw.setZero(K);  // per-class sums of e_i
-    double esum = 0, ci = 0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const int yi = y[size_t(i)];
-      const double e = C.row(yi).squaredNorm() - mean_sq;
-      ci += 0.25 * e * e;
-      ws.rw(yi) += e;
-      esum += e;
-    }
-    loss += r.gamma * ci / double(n);
-    for (Eigen::Index k = 0; k < K; ++k)
-      dCextra.row(k) = r.gamma / double(n) * (ws.rw(k) - esum / double(K)) * C.row(k);
+  return loss / double(n);
+}
+
+// center-invariant (Wu et al. 2017, eq. 4, with the paper's square): the centre term plus gamma/(4n) sum_i
+// e_i^2, e_i = |c_{y_i}|^2 - (1/K) sum_j |c_j|^2; d/dc_k = gamma/n c_k (sum_{i: y_i = k} e_i - (1/K) sum_i
+// e_i).
+double centerInvariantTerm(const ResolvedParams& r, const Mat& H, const Mat& C, const std::vector<int>& y,
+                           Mat& dH, Mat& dCplain, Mat& dCextra, LossWorkspace& ws) {
+  double loss = centerTerm(r, H, C, y, dH, dCplain, dCextra, ws);
+  if (!(r.gamma > 0)) return loss;
+  const Eigen::Index n = H.rows(), K = C.rows();
+  const double mean_sq = C.rowwise().squaredNorm().mean();
+  ws.rw.setZero(K);  // per-class sums of e_i
+  double esum = 0, ci = 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const int yi = y[size_t(i)];
+    const double e = C.row(yi).squaredNorm() - mean_sq;
+    ci += 0.25 * e * e;
+    ws.rw(yi) += e;
+    esum += e;
   }
-  if (r.id == LossId::Range) {
-    // Intra: per class, harmonic mean of the k largest squared intra-class distances, k / sum 1/D_l.
-    groupByClass(y, K, ws);
-    struct Top {
-      double D;
-      int a, b;
-    };
-    std::array<Top, 100> top;  // k <= 100 (catalogue range)
-    for (Eigen::Index j = 0; j < K; ++j) {
-      const int lo = ws.cnt[size_t(j)], hi = ws.cnt[size_t(j) + 1];
-      int m = 0;  // entries in `top`, sorted descending by D
-      for (int u = lo; u < hi; ++u)
-        for (int v = u + 1; v < hi; ++v) {
-          const int a = ws.idx[size_t(u)], b = ws.idx[size_t(v)];
-          const double D = (H.row(a) - H.row(b)).squaredNorm();
-          if (m == r.k && D <= top[size_t(m - 1)].D) continue;
-          int pos = m < r.k ? m++ : m - 1;
-          while (pos > 0 && top[size_t(pos - 1)].D < D) {
-            top[size_t(pos)] = top[size_t(pos - 1)];
-            --pos;
-          }
-          top[size_t(pos)] = {D, a, b};
+  loss += r.gamma * ci / double(n);
+  for (Eigen::Index k = 0; k < K; ++k)
+    dCextra.row(k) = r.gamma / double(n) * (ws.rw(k) - esum / double(K)) * C.row(k);
+  return loss;
+}
+
+// range (Zhang et al. 2017, eqs. 2-4): per class, the harmonic mean of the k largest squared intra-class
+// distances, plus max(0, margin - shortest squared distance between centres).
+double rangeTerm(const ResolvedParams& r, const Mat& H, const Mat& C, const std::vector<int>& y, Mat& dH,
+                 Mat& dCplain, Mat& dCextra, LossWorkspace& ws) {
+  const auto q = ownParams<RangeParams>(r);
+  const Eigen::Index n = H.rows(), K = C.rows(), d = H.cols();
+  dH.setZero(n, d);
+  dCplain.setZero(K, d);
+  dCextra.setZero(K, d);
+  double loss = 0;
+  // Intra: per class, harmonic mean of the k largest squared intra-class distances, k / sum 1/D_l.
+  groupByClass(y, K, ws);
+  struct Top {
+    double D;
+    int a, b;
+  };
+  std::array<Top, 100> top;  // k <= 100 (catalogue range)
+  for (Eigen::Index j = 0; j < K; ++j) {
+    const int lo = ws.cnt[size_t(j)], hi = ws.cnt[size_t(j) + 1];
+    int m = 0;  // entries in `top`, sorted descending by D
+    for (int u = lo; u < hi; ++u)
+      for (int v = u + 1; v < hi; ++v) {
+        const int a = ws.idx[size_t(u)], b = ws.idx[size_t(v)];
+        const double D = (H.row(a) - H.row(b)).squaredNorm();
+        if (m == r.k && D <= top[size_t(m - 1)].D) continue;
+        int pos = m < r.k ? m++ : m - 1;
+        while (pos > 0 && top[size_t(pos - 1)].D < D) {
+          top[size_t(pos)] = top[size_t(pos - 1)];
+          --pos;
         }
-      if (m == 0) continue;
-      double inv = 0;
-      for (int l = 0; l < m; ++l) inv += 1 / std::max(top[size_t(l)].D, kEps);
-      loss += r.intra_w * double(m) / inv;
-      // d/dD_l (m / sum 1/D) = m / (sum 1/D)^2 / D_l^2 (zero where D was floored)
-      for (int l = 0; l < m; ++l) {
-        const Top& t = top[size_t(l)];
-        if (t.D < kEps) continue;
-        const double g = r.intra_w * double(m) / (inv * inv) / (t.D * t.D);
-        const auto diff = H.row(t.a) - H.row(t.b);
-        dH.row(t.a) += 2 * g * diff;
-        dH.row(t.b) -= 2 * g * diff;
+        top[size_t(pos)] = {D, a, b};
+      }
+    if (m == 0) continue;
+    double inv = 0;
+    for (int l = 0; l < m; ++l) inv += 1 / std::max(top[size_t(l)].D, kEps);
+    loss += q.intra_w * double(m) / inv;
+    // d/dD_l (m / sum 1/D) = m / (sum 1/D)^2 / D_l^2 (zero where D was floored)
+    for (int l = 0; l < m; ++l) {
+      const Top& t = top[size_t(l)];
+      if (t.D < kEps) continue;
+      const double g = q.intra_w * double(m) / (inv * inv) / (t.D * t.D);
+      const auto diff = H.row(t.a) - H.row(t.b);
+      dH.row(t.a) += 2 * g * diff;
+      dH.row(t.b) -= 2 * g * diff;
+    }
+  }
+  // Inter: max(0, margin - shortest squared distance between centres).
+  Eigen::Index bj = -1, bl = -1;
+  double best = std::numeric_limits<double>::infinity();
+  for (Eigen::Index j = 0; j < K; ++j)
+    for (Eigen::Index l = j + 1; l < K; ++l) {
+      const double D = (C.row(j) - C.row(l)).squaredNorm();
+      if (D < best) {
+        best = D;
+        bj = j;
+        bl = l;
       }
     }
-    // Inter: max(0, margin - shortest squared distance between centres).
-    Eigen::Index bj = -1, bl = -1;
-    double best = std::numeric_limits<double>::infinity();
-    for (Eigen::Index j = 0; j < K; ++j)
-      for (Eigen::Index l = j + 1; l < K; ++l) {
-        const double D = (C.row(j) - C.row(l)).squaredNorm();
-        if (D < best) {
-          best = D;
-          bj = j;
-          bl = l;
-        }
-      }
-    if (bj >= 0 && r.margin - best > 0) {
-      loss += r.inter_w * (r.margin - best);
-      const auto diff = C.row(bj) - C.row(bl);
-      dCextra.row(bj) -= 2 * r.inter_w * diff;
-      dCextra.row(bl) += 2 * r.inter_w * diff;
-    }
+  if (bj >= 0 && q.margin - best > 0) {
+    loss += q.inter_w * (q.margin - best);
+    const auto diff = C.row(bj) - C.row(bl);
+    dCextra.row(bj) -= 2 * q.inter_w * diff;
+    dCextra.row(bl) += 2 * q.inter_w * diff;
   }
   return loss;
 }
@@ -136,8 +156,7 @@ double centreForwardBackward(const LossSpec& spec, const ResolvedParams& r, cons
   // The term alone (eval-loss: W holds the centres), or softmax on W plus lambda times the term (joint
   // training, Wen et al. 2016 eq. 5).
   double loss = 0;
-  ResolvedParams sm;  // plain softmax for the joint case
-  sm.id = LossId::Softmax;
+  const ResolvedParams sm;  // plain softmax for the joint case
   if (joint) {
     if (!W) throw std::logic_error("lossForwardBackward: joint training needs class weights W");
     loss = linearForwardBackward(sm, H, *W, y, dH, dW, ws, nullptr);
@@ -145,7 +164,7 @@ double centreForwardBackward(const LossSpec& spec, const ResolvedParams& r, cons
   const double lam = joint ? r.joint_lambda : 1.0;
   if (!spec.traits.uses_centres) {  // marginal: a pair term on unit features
     normaliseRowsForward(H, ws.xh, ws.hn);
-    const double term = pairTerm(r, ws.xh, y, ws.dxh, ws);
+    const double term = pairTerm(spec, r, ws.xh, y, ws.dxh, ws);
     normaliseRowsBackward(ws.xh, ws.hn, ws.dxh, nullptr, ws.dwh);
     if (joint) {
       dH += lam * ws.dwh;
@@ -159,7 +178,7 @@ double centreForwardBackward(const LossSpec& spec, const ResolvedParams& r, cons
   const Mat* C = joint ? aux->centres : W;
   if (!C)
     throw std::logic_error("lossForwardBackward: centre losses need centres (W, or aux.centres when joint)");
-  const double term = centreTerm(r, H, *C, y, ws.dxh, ws.dwh, ws.cen, ws);
+  const double term = spec.hooks.centre_term(r, H, *C, y, ws.dxh, ws.dwh, ws.cen, ws);
   if (joint) {
     dH += lam * ws.dxh;
     aux->dcentres = lam * ws.cen;
@@ -182,7 +201,7 @@ void appendCentreLosses(std::vector<LossSpec>& out) {
     r.alpha = v("alpha");
   };
 
-  s.id = LossId::Center;
+  s.hooks.centre_term = centerTerm;
   s.name = "center";
   s.contrast = "softmax";
   s.aliases = {"center-loss", "centre"};
@@ -192,7 +211,7 @@ void appendCentreLosses(std::vector<LossSpec>& out) {
   s.resolve = resolveCentre;
   out.push_back(s);
 
-  s.id = LossId::CenterInvariant;
+  s.hooks.centre_term = centerInvariantTerm;
   s.name = "center-invariant";
   s.contrast = "center";
   s.aliases = {"centre-invariant"};
@@ -209,7 +228,7 @@ void appendCentreLosses(std::vector<LossSpec>& out) {
   };
   out.push_back(s);
 
-  s.id = LossId::Range;
+  s.hooks.centre_term = rangeTerm;
   s.name = "range";
   s.contrast = "center";
   s.aliases = {"range-loss"};
@@ -229,13 +248,12 @@ void appendCentreLosses(std::vector<LossSpec>& out) {
     r.joint_lambda = v("lambda");
     r.alpha = v("alpha");
     r.k = int(v("k"));
-    r.margin = v("margin");
-    r.intra_w = v("intra_weight");
-    r.inter_w = v("inter_weight");
+    setOwnParams(r, RangeParams{v("margin"), v("intra_weight"), v("inter_weight")});
   };
   out.push_back(s);
 
-  s.id = LossId::Marginal;
+  s.hooks = {};
+  s.hooks.pair_term = marginalTerm;
   s.name = "marginal";
   s.contrast = "center";
   s.aliases = {"marginal-loss"};
@@ -250,8 +268,7 @@ void appendCentreLosses(std::vector<LossSpec>& out) {
   s.traits.uses_centres = false;
   s.resolve = [](const ParamReader& v, const LossState&, ResolvedParams& r) {
     r.joint_lambda = v("lambda");
-    r.theta = v("theta");
-    r.xi = v("xi");
+    setOwnParams(r, MarginalParams{v("theta"), v("xi")});
   };
   out.push_back(s);
 }

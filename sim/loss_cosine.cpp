@@ -3,34 +3,19 @@
 // (rule.target) and the others (rule.other_form, the whole matrix at once); its three partials carry the
 // cross-entropy gradient back to the unit vectors and the norms, and the normalisation backward
 // (d x/|x| = (I - x^ x^T)/|x|) carries it to H and W. The rules themselves are in loss_cosine_rules.cpp and
-// loss_cosine_modern.cpp; what is special to one loss here is switched on by a flag its `resolve` sets.
+// loss_cosine_modern.cpp; what is special to one loss is a hook in its definition (PathHooks), called here
+// where it applies: CoCo's batch centroids, CurricularFace's hard negatives, MagFace's norm regulariser.
 //
 // Shapes: H (n,d), W (K k,d) with k = rows_per_class (1 except sub-center ArcFace), Ct (K,n) cosines one
 // column per sample, Zt (K,n) logits, G (K,n) = dL/dZ.
+#include <cassert>
 #include <cmath>
+#include <limits>
 
 #include "sim/loss_internal.h"
 
 namespace ms::detail {
 namespace {
-
-// CoCo (Liu et al. 2017): class centroids of the scaled unit features alpha H_i/|H_i| over this batch replace
-// W; a class absent from the batch uses its row of W instead. Fills ws.cen (K,d) and ws.cnt (K).
-void cocoCentroids(double alpha, const Mat& Xh, const Mat& W, const std::vector<int>& y, LossWorkspace& ws) {
-  const Eigen::Index K = W.rows(), n = Xh.rows();
-  ws.cnt.assign(size_t(K), 0);
-  ws.cen.setZero(K, W.cols());
-  for (Eigen::Index i = 0; i < n; ++i) {
-    ws.cen.row(y[size_t(i)]) += alpha * Xh.row(i);
-    ws.cnt[size_t(y[size_t(i)])]++;
-  }
-  for (Eigen::Index j = 0; j < K; ++j) {
-    if (ws.cnt[size_t(j)] > 0)
-      ws.cen.row(j) /= double(ws.cnt[size_t(j)]);
-    else
-      ws.cen.row(j) = W.row(j);
-  }
-}
 
 // Sub-center ArcFace (Deng et al. 2020, eq. 2): cos t_ij = max over class j's k sub-centres. Full (K k,n)
 // cosines -> Ct (K,n) and the winning row of each entry in ws.arg (K,n).
@@ -54,7 +39,7 @@ double cosineForwardBackward(const LossSpec& spec, ResolvedParams r, LossState& 
                              const Mat& W, const std::vector<int>& y, Mat& dH, Mat* dW, LossWorkspace& ws,
                              LossAux* aux) {
   const int k = r.rows_per_class;
-  const Eigen::Index n = H.rows(), K = W.rows() / k, d = H.cols();
+  const Eigen::Index n = H.rows(), K = W.rows() / k;
   normaliseRowsForward(H, ws.xh, ws.hn);  // xh (n,d), hn (n)
   if (k > 1) {
     normaliseRowsForward(W, ws.wfull, ws.wnfull);      // wfull (K k,d), wnfull (K k)
@@ -62,12 +47,8 @@ double cosineForwardBackward(const LossSpec& spec, ResolvedParams r, LossState& 
     subcentreCosines(k, ws.full, ws.c, ws.arg);
     ws.wn.setOnes(K);  // the rules of sub-center ArcFace do not read |w|
   } else {
-    const Mat* Wsrc = &W;
-    if (r.id == LossId::CoCo) {
-      cocoCentroids(r.s, ws.xh, W, y, ws);
-      Wsrc = &ws.cen;
-    }
-    normaliseRowsForward(*Wsrc, ws.wh, ws.wn);   // wh (K,d), wn (K)
+    const Mat* rows = spec.hooks.batch_weights ? spec.hooks.batch_weights(r, ws.xh, W, y, ws) : &W;
+    normaliseRowsForward(*rows, ws.wh, ws.wn);   // wh (K,d), wn (K)
     ws.c.noalias() = ws.wh * ws.xh.transpose();  // Ct (K,n) cosines
   }
   // AdaFace clamps every cosine; the clamped entries pass no gradient (over = 0 there, 1 elsewhere).
@@ -97,23 +78,12 @@ double cosineForwardBackward(const LossSpec& spec, ResolvedParams r, LossState& 
     ws.b(i, 1) = dz.hn;
     ws.b(i, 2) = dz.wn;
   }
-  // CurricularFace (Huang et al. 2020, eq. 7): a negative with cos t_j > cos(t_y + m) (computed as the
-  // official code does, before the fallback) gets s cos t_j (t + cos t_j); `over` keeps its d/dcos = s (t + 2
-  // cos).
-  if (r.hard_negatives) {
+  // Non-target logits that depend on the sample's target (CurricularFace): `over` keeps their d/dcos.
+  const bool others = spec.hooks.other_logits != nullptr;
+  assert(!(others && clamped) && "ws.over holds either the clamp mask or the hook's partials");
+  if (others) {
     ws.over.setConstant(K, n, std::numeric_limits<double>::quiet_NaN());
-    const double cm = std::cos(r.m), sm = std::sin(r.m);
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const int yi = y[size_t(i)];
-      const double ct = ws.c(yi, i);
-      const double thr = ct * cm - std::sqrt(std::max(0.0, 1 - ct * ct)) * sm;
-      for (Eigen::Index j = 0; j < K; ++j) {
-        const double c = ws.c(j, i);
-        if (j == yi || !(c > thr)) continue;
-        ws.z(j, i) = r.s * c * (r.t + c);
-        ws.over(j, i) = r.s * (r.t + 2 * c);
-      }
-    }
+    spec.hooks.other_logits(r, ws.c, y, ws.z, ws.over);
   }
   double loss = crossEntropy(r, ws.z, y, ws.g);  // g = dL/dZ (K,n)
   if (aux && r.learn) aux->dscale = r.s != 0 ? (ws.g.array() * ws.z.array()).sum() / r.s : 0.0;
@@ -140,7 +110,7 @@ double cosineForwardBackward(const LossSpec& spec, ResolvedParams r, LossState& 
         ws.dwn = f.a * ws.pair.rowwise().sum();
     }
   }
-  if (r.hard_negatives)  // (the form has no norms, so only d/dcos changes)
+  if (others)  // (their d/dnorm is the form's: such hooks change only the cosine part)
     for (Eigen::Index i = 0; i < n; ++i)
       for (Eigen::Index j = 0; j < K; ++j)
         if (!std::isnan(ws.over(j, i))) ws.a(j, i) = ws.g(j, i) * ws.over(j, i);
@@ -154,17 +124,7 @@ double cosineForwardBackward(const LossSpec& spec, ResolvedParams r, LossState& 
     ws.dwn(yi) += g * (ws.b(i, 2) - (f.wn ? f.a * hs_i * c : 0.0));
   }
   if (clamped) ws.a.array() *= ws.over.array();
-  // MagFace (Meng et al. 2021, eq. 5): + lambda_g mean g(a), g(a) = 1/a + a/u_a^2, a = |h| clamped.
-  if (r.norm_regulariser) {
-    double reg = 0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const double a = std::min(r.u_a, std::max(r.l_a, ws.hn(i)));
-      reg += 1 / a + a / (r.u_a * r.u_a);
-      if (ws.hn(i) >= r.l_a && ws.hn(i) <= r.u_a)
-        ws.dhn(i) += r.lambda_g / double(n) * (-1 / (a * a) + 1 / (r.u_a * r.u_a));
-    }
-    loss += r.lambda_g * reg / double(n);
-  }
+  if (spec.hooks.norm_term) loss += spec.hooks.norm_term(r, ws.hn, ws.dhn);
 
   if (k > 1) {
     // Each cosine came from one sub-centre row: scatter dL/dcos (K,n) to the winning rows (K k,n).
@@ -183,19 +143,10 @@ double cosineForwardBackward(const LossSpec& spec, ResolvedParams r, LossState& 
   ws.dxh.noalias() = ws.a.transpose() * ws.wh;  // (n,d)
   ws.dwh.noalias() = ws.a * ws.xh;              // (K,d)
 
-  if (r.id == LossId::CoCo) {
-    // dL/dcentroid (K,d) through the centroid normalisation; present classes pass it on to their members'
-    // unit features (c_j = alpha/n_j sum xh_i), absent ones to W.
-    normaliseRowsBackward(ws.wh, ws.wn, ws.dwh, nullptr, ws.cen);  // reuse cen as dcentroid
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const int yi = y[size_t(i)];
-      ws.dxh.row(i) += r.s / double(ws.cnt[size_t(yi)]) * ws.cen.row(yi);
-    }
-    if (dW) {
-      dW->setZero(K, d);
-      for (Eigen::Index j = 0; j < K; ++j)
-        if (ws.cnt[size_t(j)] == 0) dW->row(j) = ws.cen.row(j);
-    }
+  if (spec.hooks.batch_weights) {
+    // dL/drows (K,d) through the rows' normalisation, then the hook takes it to the features and W.
+    normaliseRowsBackward(ws.wh, ws.wn, ws.dwh, nullptr, ws.dwfull);
+    spec.hooks.batch_weights_backward(r, ws.dwfull, y, ws, ws.dxh, dW);
   } else if (dW) {
     normaliseRowsBackward(ws.wh, ws.wn, ws.dwh, &ws.dwn, *dW);
   }

@@ -33,7 +33,6 @@ void appendAdditiveLosses(std::vector<LossSpec>& out) {
   s.rule.other_form = formScaled;
 
   // Additive margins: others s cos t_j.
-  s.id = LossId::AmSoftmax;
   s.name = "am-softmax";
   s.contrast = "arcface";
   s.aliases = {"cosface", "lmcl"};
@@ -61,7 +60,6 @@ void appendAdditiveLosses(std::vector<LossSpec>& out) {
   };
   out.push_back(s);
 
-  s.id = LossId::ArcFace;
   s.name = "arcface";
   s.contrast = "am-softmax";
   s.aliases = {"insightface"};
@@ -86,7 +84,6 @@ void appendAdditiveLosses(std::vector<LossSpec>& out) {
   };
   out.push_back(s);
 
-  s.id = LossId::Combined;
   s.name = "combined";
   s.contrast = "arcface";
   s.aliases = {"combined-margin"};
@@ -127,7 +124,6 @@ void appendAdditiveLosses(std::vector<LossSpec>& out) {
   };
   out.push_back(s);
 
-  s.id = LossId::EnhancedAm;
   s.name = "enhanced-am-softmax";
   s.contrast = "am-softmax";
   s.aliases = {"enhanced-am"};
@@ -174,7 +170,6 @@ void appendAdditiveLosses(std::vector<LossSpec>& out) {
   };
   out.push_back(s);
 
-  s.id = LossId::AdaCos;
   s.name = "adacos";
   s.contrast = "normface";
   s.aliases = {};

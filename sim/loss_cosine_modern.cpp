@@ -1,8 +1,9 @@
 // Four later margin losses, each added as one definition on the cosine path: CurricularFace, sub-center
 // ArcFace, MagFace and AdaFace. Their parameters, defaults and departures from the papers follow the
-// contract in the project's issue (and the README's loss notes); the shared forward/backward in
-// loss_cosine.cpp reads the flags their `resolve` sets (hard negatives, sub-centres, the norm regulariser,
-// the cosine clamp).
+// contract in the project's issue (and the README's loss notes). Each keeps its own parameters in a struct
+// below (ResolvedParams::own) and its state in LossState::own; the shared forward/backward in loss_cosine.cpp
+// calls their hooks (hard negatives, the norm regulariser) and generic switches (sub-centre rows, the cosine
+// clamp).
 #include <cmath>
 #include <limits>
 
@@ -10,6 +11,17 @@
 
 namespace ms::detail {
 namespace {
+
+struct CurricularParams {
+  double t, momentum;
+};
+struct MagParams {
+  double l_a, u_a, l_m, u_m, lambda_g;
+};
+struct AdaParams {
+  double h, mu, sigma, t_alpha;
+};
+enum : size_t { kStateT = 0, kStateMu = 1, kStateSigma = 2 };  // LossState::own slots
 
 // ArcFace with insightface's fallback at the loss's own m: target s cos(t_y + m) (past pi - m: cos t - m sin
 // m).
@@ -22,7 +34,8 @@ double targetArcInsightface(const ResolvedParams& r, double c, double, double, D
 
 // MagFace's margin ramp m(a) = (u_m - l_m)/(u_a - l_a) (a - l_a) + l_m at a = |h| clamped to [l_a, u_a];
 // *slope is dm/d|h| (zero outside the clamp, as torch.clamp's gradient).
-double magMargin(const ResolvedParams& r, double hn, double* slope) {
+double magMargin(const ResolvedParams& rp, double hn, double* slope) {
+  const auto r = ownParams<MagParams>(rp);
   const double a = std::min(r.u_a, std::max(r.l_a, hn));
   const double k = (r.u_m - r.l_m) / (r.u_a - r.l_a);
   if (slope) *slope = (hn >= r.l_a && hn <= r.u_a) ? k : 0.0;
@@ -33,7 +46,8 @@ constexpr double kAdaEps = 1e-3;  // AdaFace's eps: the cosine clamp, the angle 
 
 // AdaFace's margin scaler z = clip((clip(|h|, 0.001, 100) - mu)/(sigma + eps) h, -1, 1), no gradient through
 // it.
-double adaScaler(const ResolvedParams& r, double hn) {
+double adaScaler(const ResolvedParams& rp, double hn) {
+  const auto r = ownParams<AdaParams>(rp);
   const double norm = std::min(100.0, std::max(0.001, hn));
   return std::min(1.0, std::max(-1.0, (norm - r.mu) / (r.sigma + kAdaEps) * r.h));
 }
@@ -42,6 +56,39 @@ double adaClamp(double c, double& dc) {
   const double cc = std::min(1 - kAdaEps, std::max(-1 + kAdaEps, c));
   dc = cc == c ? 1.0 : 0.0;
   return cc;
+}
+
+// CurricularFace (Huang et al. 2020, eq. 7): a negative with cos t_j > cos(t_y + m) (computed as the official
+// code does, before the fallback) gets s cos t_j (t + cos t_j), d/dcos = s (t + 2 cos).
+void curricularHardNegatives(const ResolvedParams& r, const Mat& Ct, const std::vector<int>& y, Mat& Zt,
+                             Mat& over) {
+  const double t = ownParams<CurricularParams>(r).t;
+  const double cm = std::cos(r.m), sm = std::sin(r.m);
+  for (Eigen::Index i = 0; i < Ct.cols(); ++i) {
+    const int yi = y[size_t(i)];
+    const double ct = Ct(yi, i);
+    const double thr = ct * cm - std::sqrt(std::max(0.0, 1 - ct * ct)) * sm;
+    for (Eigen::Index j = 0; j < Ct.rows(); ++j) {
+      const double c = Ct(j, i);
+      if (j == yi || !(c > thr)) continue;
+      Zt(j, i) = r.s * c * (t + c);
+      over(j, i) = r.s * (t + 2 * c);
+    }
+  }
+}
+
+// MagFace (Meng et al. 2021, eq. 5): + lambda_g mean g(a), g(a) = 1/a + a/u_a^2, a = |h| clamped.
+double magRegulariser(const ResolvedParams& rp, const Vec& hn, Vec& dhn) {
+  const auto r = ownParams<MagParams>(rp);
+  const Eigen::Index n = hn.size();
+  double reg = 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double a = std::min(r.u_a, std::max(r.l_a, hn(i)));
+    reg += 1 / a + a / (r.u_a * r.u_a);
+    if (hn(i) >= r.l_a && hn(i) <= r.u_a)
+      dhn(i) += r.lambda_g / double(n) * (-1 / (a * a) + 1 / (r.u_a * r.u_a));
+  }
+  return r.lambda_g * reg / double(n);
 }
 
 }  // namespace
@@ -55,7 +102,6 @@ void appendModernLosses(std::vector<LossSpec>& out) {
   s.rule.other_form = formScaled;
 
   // Huang et al. 2020, CurricularFace: adaptive curriculum learning loss, CVPR, eqs. (6)-(9).
-  s.id = LossId::CurricularFace;
   s.name = "curricularface";
   s.contrast = "arcface";
   s.params = {real("s", 64, 0, 1000, "scale s"), real("m", 0.5, 0, kPi, "additive angular margin"),
@@ -77,23 +123,23 @@ void appendModernLosses(std::vector<LossSpec>& out) {
   s.resolve = [](const ParamReader& v, const LossState& st, ResolvedParams& r) {
     r.s = v("s");
     r.m = v("m");
-    r.t = std::isnan(st.t) ? v("t") : st.t;
-    r.momentum = v("momentum");
-    r.hard_negatives = true;
+    const double t = st.own[kStateT];
+    setOwnParams(r, CurricularParams{std::isnan(t) ? v("t") : t, v("momentum")});
   };
+  s.hooks.other_logits = curricularHardNegatives;
   s.prepare = [](ResolvedParams& r, LossState& st, const Mat& Ct, const Vec&, const std::vector<int>& y,
                  LossWorkspace&) {
     if (!st.update) return;
     double mean = 0;
     for (Eigen::Index i = 0; i < Ct.cols(); ++i) mean += Ct(y[size_t(i)], i);
     mean /= double(Ct.cols());
-    st.t = r.momentum * r.t + (1 - r.momentum) * mean;
-    r.t = st.t;
+    auto q = ownParams<CurricularParams>(r);
+    q.t = st.own[kStateT] = q.momentum * q.t + (1 - q.momentum) * mean;
+    setOwnParams(r, q);
   };
   out.push_back(s);
 
   // Deng et al. 2020, Sub-center ArcFace: boosting face recognition by large-scale noisy web faces, ECCV.
-  s.id = LossId::SubcenterArcFace;
   s.name = "subcenter-arcface";
   s.contrast = "arcface";
   s.params = {real("s", 64, 0, 1000, "scale s"), real("m", 0.5, 0, kPi, "additive angular margin"),
@@ -110,6 +156,7 @@ void appendModernLosses(std::vector<LossSpec>& out) {
   s.rule.closed_form = marginArc;  // between the two classes' dominant sub-centres
   s.rule.no_closed_form = "";
   s.prepare = nullptr;
+  s.hooks = {};
   s.resolve = [](const ParamReader& v, const LossState&, ResolvedParams& r) {
     r.s = v("s");
     r.m = v("m");
@@ -119,7 +166,6 @@ void appendModernLosses(std::vector<LossSpec>& out) {
 
   // Meng et al. 2021, MagFace: a universal representation for face recognition and quality assessment, CVPR,
   // eqs. (3)-(5).
-  s.id = LossId::MagFace;
   s.name = "magface";
   s.contrast = "arcface";
   s.params = {real("s", 64, 0, 1000, "scale s"),
@@ -155,18 +201,14 @@ void appendModernLosses(std::vector<LossSpec>& out) {
   };
   s.resolve = [](const ParamReader& v, const LossState&, ResolvedParams& r) {
     r.s = v("s");
-    r.l_a = v("l_a");
-    r.u_a = v("u_a");
-    r.l_m = v("l_m");
-    r.u_m = v("u_m");
-    r.lambda_g = v("lambda_g");
-    r.norm_regulariser = true;
+    setOwnParams(r, MagParams{v("l_a"), v("u_a"), v("l_m"), v("u_m"), v("lambda_g")});
   };
+  s.hooks.norm_term = magRegulariser;
   out.push_back(s);
   s.check = nullptr;
+  s.hooks = {};
 
   // Kim et al. 2022, AdaFace: quality adaptive margin for face recognition, CVPR, eqs. (8)-(11).
-  s.id = LossId::AdaFace;
   s.name = "adaface";
   s.contrast = "arcface";
   s.params = {real("s", 64, 0, 1000, "scale s"),
@@ -212,10 +254,9 @@ void appendModernLosses(std::vector<LossSpec>& out) {
   s.resolve = [](const ParamReader& v, const LossState& st, ResolvedParams& r) {
     r.s = v("s");
     r.m = v("m");
-    r.h = v("h");
-    r.mu = std::isnan(st.mu) ? v("mu") : st.mu;
-    r.sigma = std::isnan(st.sigma) ? v("sigma") : st.sigma;
-    r.t_alpha = v("t_alpha");
+    const double mu = st.own[kStateMu], sigma = st.own[kStateSigma];
+    setOwnParams(r, AdaParams{v("h"), std::isnan(mu) ? v("mu") : mu, std::isnan(sigma) ? v("sigma") : sigma,
+                              v("t_alpha")});
     r.cos_clamp = kAdaEps;
   };
   // The official update: mean and unbiased std of the clipped norms, then EMAs, before the margin scaler.
@@ -231,10 +272,10 @@ void appendModernLosses(std::vector<LossSpec>& out) {
       sq += e * e;
     }
     const double sd = n > 1 ? std::sqrt(sq / double(n - 1)) : 0.0;
-    st.mu = mean * r.t_alpha + (1 - r.t_alpha) * r.mu;
-    st.sigma = sd * r.t_alpha + (1 - r.t_alpha) * r.sigma;
-    r.mu = st.mu;
-    r.sigma = st.sigma;
+    auto q = ownParams<AdaParams>(r);
+    q.mu = st.own[kStateMu] = mean * q.t_alpha + (1 - q.t_alpha) * q.mu;
+    q.sigma = st.own[kStateSigma] = sd * q.t_alpha + (1 - q.t_alpha) * q.sigma;
+    setOwnParams(r, q);
   };
   out.push_back(s);
 }

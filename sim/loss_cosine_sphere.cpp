@@ -8,6 +8,41 @@
 namespace ms::detail {
 namespace {
 
+// CoCo (Liu et al. 2017): class centroids of the scaled unit features alpha H_i/|H_i| over this batch replace
+// W; a class absent from the batch uses its row of W instead. Fills ws.cen (K,d) and ws.cnt (K).
+const Mat* cocoCentroids(const ResolvedParams& r, const Mat& Xh, const Mat& W, const std::vector<int>& y,
+                         LossWorkspace& ws) {
+  const Eigen::Index K = W.rows(), n = Xh.rows();
+  ws.cnt.assign(size_t(K), 0);
+  ws.cen.setZero(K, W.cols());
+  for (Eigen::Index i = 0; i < n; ++i) {
+    ws.cen.row(y[size_t(i)]) += r.s * Xh.row(i);
+    ws.cnt[size_t(y[size_t(i)])]++;
+  }
+  for (Eigen::Index j = 0; j < K; ++j) {
+    if (ws.cnt[size_t(j)] > 0)
+      ws.cen.row(j) /= double(ws.cnt[size_t(j)]);
+    else
+      ws.cen.row(j) = W.row(j);
+  }
+  return &ws.cen;
+}
+
+// dL/dcentroid (K,d): present classes pass it on to their members' unit features (c_j = alpha/n_j sum
+// xh_i), absent ones to W.
+void cocoCentroidsBackward(const ResolvedParams& r, const Mat& dcen, const std::vector<int>& y,
+                           LossWorkspace& ws, Mat& dxh, Mat* dW) {
+  for (Eigen::Index i = 0; i < dxh.rows(); ++i) {
+    const int yi = y[size_t(i)];
+    dxh.row(i) += r.s / double(ws.cnt[size_t(yi)]) * dcen.row(yi);
+  }
+  if (dW) {
+    dW->setZero(dcen.rows(), dcen.cols());
+    for (Eigen::Index j = 0; j < dcen.rows(); ++j)
+      if (ws.cnt[size_t(j)] == 0) dW->row(j) = dcen.row(j);
+  }
+}
+
 // psi(t) = (-1)^k cos(m t) - 2k, k = floor(m t / pi) (Liu et al. 2016, eq. 6), as a function of c = cos t.
 // cos(m t) = T_m(c) and d cos(m t)/dc = m U_{m-1}(c) (Chebyshev polynomials), so no division by sin t.
 double psiOfCos(int m, double c, double& dpsi) {
@@ -94,7 +129,6 @@ void appendSphereLosses(std::vector<LossSpec>& out) {
   LossSpec s;
   s.path = LossPath::Cosine;
 
-  s.id = LossId::ModifiedSoftmax;
   s.name = "modified-softmax";
   s.contrast = "softmax";
   s.family = F::NormalisedSoftmax;
@@ -111,7 +145,6 @@ void appendSphereLosses(std::vector<LossSpec>& out) {
   s.resolve = [](const ParamReader&, const LossState&, ResolvedParams&) {};
   out.push_back(s);
 
-  s.id = LossId::LSoftmax;
   s.name = "l-softmax";
   s.contrast = "softmax";
   s.aliases = {"lsoftmax", "large-margin-softmax"};
@@ -137,7 +170,6 @@ void appendSphereLosses(std::vector<LossSpec>& out) {
   };
   out.push_back(s);
 
-  s.id = LossId::ASoftmax;
   s.name = "a-softmax";
   s.contrast = "modified-softmax";
   s.aliases = {"sphereface"};
@@ -155,7 +187,6 @@ void appendSphereLosses(std::vector<LossSpec>& out) {
   s.rule.other_form = [](const ResolvedParams&) { return OtherForm{1, 0, true, false}; };
   out.push_back(s);
 
-  s.id = LossId::L2Softmax;
   s.name = "l2-softmax";
   s.contrast = "softmax";
   s.aliases = {"l2-constrained-softmax"};
@@ -191,7 +222,6 @@ void appendSphereLosses(std::vector<LossSpec>& out) {
   s.rule.other_form = formScaled;
   s.rule.no_closed_form = "no margin: the training rule is the test rule";
 
-  s.id = LossId::NormFace;
   s.name = "normface";
   s.contrast = "softmax";
   s.aliases = {};
@@ -208,7 +238,8 @@ void appendSphereLosses(std::vector<LossSpec>& out) {
   };
   out.push_back(s);
 
-  s.id = LossId::CoCo;
+  s.hooks.batch_weights = cocoCentroids;
+  s.hooks.batch_weights_backward = cocoCentroidsBackward;
   s.name = "coco";
   s.contrast = "normface";
   s.aliases = {"congenerous-cosine"};

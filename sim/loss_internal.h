@@ -4,6 +4,8 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "sim/loss.h"
@@ -16,6 +18,20 @@ constexpr double kCosMax = 1.0 - 1e-7;  // clamp before acos
 
 inline double clampCos(double c) {
   return std::min(kCosMax, std::max(-kCosMax, c));
+}
+
+// A loss's own parameters: a struct of doubles declared in its file, kept in ResolvedParams::own.
+template <class T>
+T ownParams(const ResolvedParams& r) {
+  static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= sizeof(r.own), "fits ResolvedParams::own");
+  T t;
+  std::memcpy(&t, r.own.data(), sizeof(T));
+  return t;
+}
+template <class T>
+void setOwnParams(ResolvedParams& r, const T& t) {
+  static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= sizeof(r.own), "fits ResolvedParams::own");
+  std::memcpy(r.own.data(), &t, sizeof(T));
 }
 
 // X (n,d) -> Xh (n,d) rows X_i / max(|X_i|, eps), nrm (n) = |X_i|.
@@ -33,9 +49,15 @@ double linearForwardBackward(const ResolvedParams& r, const Mat& H, const Mat& W
 double cosineForwardBackward(const LossSpec& spec, ResolvedParams r, LossState& st, const Mat& H,
                              const Mat& W, const std::vector<int>& y, Mat& dH, Mat* dW, LossWorkspace& ws,
                              LossAux* aux);
-// Pair and triplet terms on unit embeddings Xh (n,d); writes dL/dXh (n,d).
-double pairTerm(const ResolvedParams& r, const Mat& Xh, const std::vector<int>& y, Mat& dXh,
-                LossWorkspace& ws);
+// The loss's pair term (spec.hooks.pair_term) on unit embeddings Xh (n,d); writes dL/dXh (n,d).
+double pairTerm(const LossSpec& spec, const ResolvedParams& r, const Mat& Xh, const std::vector<int>& y,
+                Mat& dXh, LossWorkspace& ws);
+// The marginal loss's own parameters and pair term (its definition is with the centre losses).
+struct MarginalParams {
+  double theta, xi;
+};
+double marginalTerm(const ResolvedParams& r, const Mat& Xh, const std::vector<int>& y, LossWorkspace& ws,
+                    bool* dot);
 double centreForwardBackward(const LossSpec& spec, const ResolvedParams& r, const Mat& H, const Mat* W,
                              const std::vector<int>& y, Mat& dH, Mat* dW, LossWorkspace& ws, LossAux* aux);
 

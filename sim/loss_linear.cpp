@@ -78,7 +78,7 @@ void appendLinearLosses(std::vector<LossSpec>& out) {
   s.rule.test = testLinear;
   s.rule.no_closed_form = "no margin: the training rule is the test rule";
 
-  s.id = LossId::Softmax;  // cross-entropy on linear logits
+  // cross-entropy on linear logits
   s.name = "softmax";
   s.contrast = "modified-softmax";
   s.aliases = {"cross-entropy"};
@@ -90,7 +90,7 @@ void appendLinearLosses(std::vector<LossSpec>& out) {
   s.resolve = [](const ParamReader& v, const LossState&, ResolvedParams& r) { r.bias = v.vector("bias"); };
   out.push_back(s);
 
-  s.id = LossId::WeightedSoftmax;  // Xie & Tu 2015: each sample's loss weighted by its class's weight
+  // Xie & Tu 2015: each sample's loss weighted by its class's weight
   s.name = "weighted-softmax";
   s.contrast = "softmax";
   s.aliases = {};
@@ -105,7 +105,7 @@ void appendLinearLosses(std::vector<LossSpec>& out) {
   };
   out.push_back(s);
 
-  s.id = LossId::Focal;  // Lin et al. 2017, eq. (5)
+  // Lin et al. 2017, eq. (5)
   s.name = "focal";
   s.contrast = "softmax";
   s.aliases = {"focal-loss"};

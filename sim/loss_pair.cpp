@@ -41,157 +41,157 @@ void squaredDistances(const Mat& X, Mat& D) {
   }
 }
 
-}  // namespace
+// Each term below writes its per-pair coefficients E (n,n) into ws.g, using ws.pair (n,n) for the squared
+// distances or dot products; pairTerm turns E into dL/dXh.
 
-// contrastive (Hadsell et al. 2006), marginal (Deng et al. 2017), triplet (Schroff et al. 2015),
-// tse, tpe (Sankaranarayanan et al. 2016), all on unit embeddings Xh (n,d). Writes dL/dXh into dXh.
-double pairTerm(const ResolvedParams& r, const Mat& Xh, const std::vector<int>& y, Mat& dXh,
-                LossWorkspace& ws) {
+// Contrastive (Hadsell et al. 2006, eq. 4) on unit embeddings: mean over pairs i<j of 1/2 d^2 for the same
+// label and 1/2 max(0, m - d)^2 for different labels.
+double contrastiveTerm(const ResolvedParams& r, const Mat& Xh, const std::vector<int>& y, LossWorkspace& ws,
+                       bool*) {
   const Eigen::Index n = Xh.rows();
-  Mat& D = ws.pair;  // (n,n) squared distances or dot products
-  Mat& E = ws.g;     // (n,n) dL/dD or dL/dS
-  E.setZero(n, n);
+  Mat &D = ws.pair, &E = ws.g;
+  squaredDistances(Xh, D);
+  const double pairs = double(n) * double(n - 1) / 2;
+  if (pairs == 0) return 0;
   double loss = 0;
-  bool sq = true;
-  auto same = [&](Eigen::Index i, Eigen::Index j) { return y[size_t(i)] == y[size_t(j)]; };
-  switch (r.id) {
-    case LossId::Contrastive:
-    case LossId::Marginal: {
-      squaredDistances(Xh, D);
-      const double pairs = double(n) * double(n - 1) / 2;
-      if (pairs == 0) break;
-      for (Eigen::Index i = 0; i < n; ++i)
-        for (Eigen::Index j = i + 1; j < n; ++j) {
-          const double Dij = D(i, j);
-          if (r.id == LossId::Marginal) {
-            const double yij = same(i, j) ? 1.0 : -1.0;
-            const double v = r.xi - yij * (r.theta - Dij);
-            if (v > 0) {
-              loss += v;
-              E(i, j) = yij / pairs;
-            }
-          } else if (same(i, j)) {
-            loss += 0.5 * Dij;
-            E(i, j) = 0.5 / pairs;
-          } else {
-            const double dist = std::sqrt(Dij);
-            if (dist < r.m) {
-              loss += 0.5 * (r.m - dist) * (r.m - dist);
-              // d/dD of 1/2 (m - sqrt D)^2 = -(m - d) / (2 d); zero at d = 0 (no direction to push along).
-              if (dist > kEps) E(i, j) = -(r.m - dist) / (2 * dist) / pairs;
-            }
-          }
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = i + 1; j < n; ++j) {
+      const double Dij = D(i, j);
+      if (y[size_t(i)] == y[size_t(j)]) {
+        loss += 0.5 * Dij;
+        E(i, j) = 0.5 / pairs;
+      } else {
+        const double dist = std::sqrt(Dij);
+        if (dist < r.m) {
+          loss += 0.5 * (r.m - dist) * (r.m - dist);
+          // d/dD of 1/2 (m - sqrt D)^2 = -(m - d) / (2 d); zero at d = 0 (no direction to push along).
+          if (dist > kEps) E(i, j) = -(r.m - dist) / (2 * dist) / pairs;
         }
-      loss /= pairs;
-      break;
+      }
     }
-    case LossId::Triplet: {
-      squaredDistances(Xh, D);
-      double count = 0;
-      if (r.mining == 2) {  // batch-hard (Hermans et al. 2017): hardest positive and negative per anchor
-        for (Eigen::Index a = 0; a < n; ++a) {
-          Eigen::Index p = -1, q = -1;
-          for (Eigen::Index j = 0; j < n; ++j) {
-            if (j == a) continue;
-            if (same(a, j)) {
-              if (p < 0 || D(a, j) > D(a, p)) p = j;
-            } else if (q < 0 || D(a, j) < D(a, q)) {
-              q = j;
-            }
-          }
-          if (p < 0 || q < 0) continue;
-          count += 1;
-          const double v = D(a, p) - D(a, q) + r.m;
+  return loss / pairs;
+}
+
+// Triplet (Schroff et al. 2015, eq. 1): max(0, D_ap - D_an + m) over all valid triplets, the semi-hard ones
+// (D_ap < D_an < D_ap + m, FaceNet sec. 3.2) or batch-hard (Hermans et al. 2017), averaged over those used.
+double tripletTerm(const ResolvedParams& r, const Mat& Xh, const std::vector<int>& y, LossWorkspace& ws,
+                   bool*) {
+  const Eigen::Index n = Xh.rows();
+  Mat &D = ws.pair, &E = ws.g;
+  squaredDistances(Xh, D);
+  auto same = [&](Eigen::Index i, Eigen::Index j) { return y[size_t(i)] == y[size_t(j)]; };
+  double loss = 0, count = 0;
+  auto add = [&](Eigen::Index a, Eigen::Index p, Eigen::Index q) {
+    count += 1;
+    const double v = D(a, p) - D(a, q) + r.m;
+    if (v > 0) {
+      loss += v;
+      E(a, p) += 1;
+      E(a, q) -= 1;
+    }
+  };
+  if (r.mining == 2) {  // batch-hard: hardest positive and negative per anchor
+    for (Eigen::Index a = 0; a < n; ++a) {
+      Eigen::Index p = -1, q = -1;
+      for (Eigen::Index j = 0; j < n; ++j) {
+        if (j == a) continue;
+        if (same(a, j)) {
+          if (p < 0 || D(a, j) > D(a, p)) p = j;
+        } else if (q < 0 || D(a, j) < D(a, q)) {
+          q = j;
+        }
+      }
+      if (p >= 0 && q >= 0) add(a, p, q);
+    }
+  } else {
+    for (Eigen::Index a = 0; a < n; ++a)
+      for (Eigen::Index p = 0; p < n; ++p) {
+        if (p == a || !same(a, p)) continue;
+        for (Eigen::Index q = 0; q < n; ++q) {
+          if (same(a, q)) continue;
+          if (r.mining == 1 && !(D(a, p) < D(a, q) && D(a, q) < D(a, p) + r.m)) continue;
+          add(a, p, q);
+        }
+      }
+  }
+  if (count > 0) {
+    loss /= count;
+    E /= count;
+  }
+  return loss;
+}
+
+// TSE and TPE (Sankaranarayanan et al. 2016) on dot products S = Xh Xh^T, mean over all triplets of
+// max(0, alpha + S_an - S_ap) (TSE) or softplus(S_an - S_ap) (TPE).
+template <bool kProbabilistic>
+double similarityTripletTerm(const ResolvedParams& r, const Mat& Xh, const std::vector<int>& y,
+                             LossWorkspace& ws, bool* dot) {
+  const Eigen::Index n = Xh.rows();
+  Mat &S = ws.pair, &E = ws.g;
+  *dot = true;
+  S.noalias() = Xh * Xh.transpose();  // (n,n)
+  double loss = 0, count = 0;
+  for (Eigen::Index a = 0; a < n; ++a)
+    for (Eigen::Index p = 0; p < n; ++p) {
+      if (p == a || y[size_t(a)] != y[size_t(p)]) continue;
+      for (Eigen::Index q = 0; q < n; ++q) {
+        if (y[size_t(a)] == y[size_t(q)]) continue;
+        count += 1;
+        const double u = S(a, q) - S(a, p);
+        if (!kProbabilistic) {
+          const double v = r.alpha + u;
           if (v > 0) {
             loss += v;
-            E(a, p) += 1;
-            E(a, q) -= 1;
+            E(a, q) += 1;
+            E(a, p) -= 1;
           }
+        } else {
+          // -log(e^Sap / (e^Sap + e^San)) = softplus(San - Sap), computed without overflow
+          loss += u > 0 ? u + std::log1p(std::exp(-u)) : std::log1p(std::exp(u));
+          const double sig = u > 0 ? 1 / (1 + std::exp(-u)) : std::exp(u) / (1 + std::exp(u));
+          E(a, q) += sig;
+          E(a, p) -= sig;
         }
-      } else {  // all valid triplets, or only the semi-hard ones D_ap < D_an < D_ap + m (FaceNet, sec. 3.2)
-        for (Eigen::Index a = 0; a < n; ++a)
-          for (Eigen::Index p = 0; p < n; ++p) {
-            if (p == a || !same(a, p)) continue;
-            const double dap = D(a, p);
-            for (Eigen::Index q = 0; q < n; ++q) {
-              if (same(a, q)) continue;
-              const double daq = D(a, q);
-              if (r.mining == 1 && !(dap < daq && daq < dap + r.m)) continue;
-              count += 1;
-              const double v = dap - daq + r.m;
-              if (v > 0) {
-                loss += v;
-                E(a, p) += 1;
-                E(a, q) -= 1;
-              }
-            }
-          }
       }
-      if (count > 0) {
-        loss /= count;
-        E /= count;
-      }
-      break;
     }
-    case LossId::Tse:
-    case LossId::Tpe: {
-      sq = false;
-      D.noalias() = Xh * Xh.transpose();  // S (n,n)
-      double count = 0;
-      for (Eigen::Index a = 0; a < n; ++a)
-        for (Eigen::Index p = 0; p < n; ++p) {
-          if (p == a || !same(a, p)) continue;
-          for (Eigen::Index q = 0; q < n; ++q) {
-            if (same(a, q)) continue;
-            count += 1;
-            const double u = D(a, q) - D(a, p);
-            if (r.id == LossId::Tse) {
-              const double v = r.alpha + u;
-              if (v > 0) {
-                loss += v;
-                E(a, q) += 1;
-                E(a, p) -= 1;
-              }
-            } else {
-              // -log(e^Sap / (e^Sap + e^San)) = softplus(San - Sap), computed without overflow
-              loss += u > 0 ? u + std::log1p(std::exp(-u)) : std::log1p(std::exp(u));
-              const double sig = u > 0 ? 1 / (1 + std::exp(-u)) : std::exp(u) / (1 + std::exp(u));
-              E(a, q) += sig;
-              E(a, p) -= sig;
-            }
-          }
-        }
-      if (count > 0) {
-        loss /= count;
-        E /= count;
-      }
-      break;
-    }
-    case LossId::Softmax:  // not pair losses: pairTerm is never called for them
-    case LossId::WeightedSoftmax:
-    case LossId::Focal:
-    case LossId::ModifiedSoftmax:
-    case LossId::LSoftmax:
-    case LossId::ASoftmax:
-    case LossId::L2Softmax:
-    case LossId::NormFace:
-    case LossId::CoCo:
-    case LossId::AmSoftmax:
-    case LossId::ArcFace:
-    case LossId::Combined:
-    case LossId::EnhancedAm:
-    case LossId::AdaCos:
-    case LossId::CurricularFace:
-    case LossId::SubcenterArcFace:
-    case LossId::MagFace:
-    case LossId::AdaFace:
-    case LossId::Center:
-    case LossId::CenterInvariant:
-    case LossId::Range:
-      assert(false && "pairTerm: not a pair loss");
-      break;
+  if (count > 0) {
+    loss /= count;
+    E /= count;
   }
-  pairBackward(Xh, E, sq, dXh);
+  return loss;
+}
+
+}  // namespace
+
+// Marginal (Deng et al. 2017, eq. 1): mean over pairs i<j of max(0, xi - y_ij (theta - D_ij)).
+double marginalTerm(const ResolvedParams& r, const Mat& Xh, const std::vector<int>& y, LossWorkspace& ws,
+                    bool*) {
+  const auto q = ownParams<MarginalParams>(r);
+  const Eigen::Index n = Xh.rows();
+  Mat &D = ws.pair, &E = ws.g;
+  squaredDistances(Xh, D);
+  const double pairs = double(n) * double(n - 1) / 2;
+  if (pairs == 0) return 0;
+  double loss = 0;
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = i + 1; j < n; ++j) {
+      const double yij = y[size_t(i)] == y[size_t(j)] ? 1.0 : -1.0;
+      const double v = q.xi - yij * (q.theta - D(i, j));
+      if (v > 0) {
+        loss += v;
+        E(i, j) = yij / pairs;
+      }
+    }
+  return loss / pairs;
+}
+
+double pairTerm(const LossSpec& spec, const ResolvedParams& r, const Mat& Xh, const std::vector<int>& y,
+                Mat& dXh, LossWorkspace& ws) {
+  assert(spec.hooks.pair_term);
+  ws.g.setZero(Xh.rows(), Xh.rows());
+  bool dot = false;
+  const double loss = spec.hooks.pair_term(r, Xh, y, ws, &dot);
+  pairBackward(Xh, ws.g, !dot, dXh);
   return loss;
 }
 
@@ -208,7 +208,7 @@ void appendPairLosses(std::vector<LossSpec>& out) {
   s.rule.no_closed_form =
       "no class weights: the pair loss has no decision rule of its own (nearest class mean)";
 
-  s.id = LossId::Contrastive;
+  s.hooks.pair_term = contrastiveTerm;
   s.name = "contrastive";
   s.contrast = "triplet";
   s.aliases = {"contrastive-loss"};
@@ -220,7 +220,7 @@ void appendPairLosses(std::vector<LossSpec>& out) {
   s.resolve = [](const ParamReader& v, const LossState&, ResolvedParams& r) { r.m = v("m"); };
   out.push_back(s);
 
-  s.id = LossId::Triplet;
+  s.hooks.pair_term = tripletTerm;
   s.name = "triplet";
   s.contrast = "contrastive";
   s.aliases = {"triplet-loss"};
@@ -238,7 +238,7 @@ void appendPairLosses(std::vector<LossSpec>& out) {
   out.push_back(s);
   s.notes = "";
 
-  s.id = LossId::Tse;
+  s.hooks.pair_term = similarityTripletTerm<false>;
   s.name = "tse";
   s.contrast = "triplet";
   s.aliases = {"triplet-similarity"};
@@ -249,7 +249,7 @@ void appendPairLosses(std::vector<LossSpec>& out) {
   s.resolve = [](const ParamReader& v, const LossState&, ResolvedParams& r) { r.alpha = v("alpha"); };
   out.push_back(s);
 
-  s.id = LossId::Tpe;
+  s.hooks.pair_term = similarityTripletTerm<true>;
   s.name = "tpe";
   s.contrast = "triplet";
   s.aliases = {"triplet-probabilistic"};

@@ -40,7 +40,6 @@ using namespace detail;
 
 ResolvedParams resolveParams(const LossSpec& spec, const LossParams& p, const LossState& st) {
   ResolvedParams r;
-  r.id = spec.id;
   spec.resolve(ParamReader(spec, p), st, r);
   return r;
 }
@@ -68,7 +67,7 @@ double lossForwardBackward(const LossSpec& spec, const LossParams& p, LossState&
       return cosineForwardBackward(spec, r, state, H, *W, y, dH, dW, ws, aux);
     case LossPath::Pair: {
       normaliseRowsForward(H, ws.xh, ws.hn);
-      const double loss = pairTerm(r, ws.xh, y, ws.dxh, ws);
+      const double loss = pairTerm(spec, r, ws.xh, y, ws.dxh, ws);
       normaliseRowsBackward(ws.xh, ws.hn, ws.dxh, nullptr, dH);
       if (dW) dW->setZero();
       return loss;

@@ -48,8 +48,8 @@ TEST(LossAlloc, WarmCallsDoNotAllocate) {
       for (bool joint : {false, true}) {
         if (joint && spec.family != LossFamily::Centre) continue;
         LossParams p;
-        if (spec.id == LossId::Softmax) p.vectors["bias"] = std::vector<double>(size_t(K), 0.1);
-        if (spec.id == LossId::Triplet) p.values["mining"] = 1;
+        if (spec.traits.learns_bias) p.vectors["bias"] = std::vector<double>(size_t(K), 0.1);
+        if (spec.name == "triplet") p.values["mining"] = 1;
         LossState st;
         LossWorkspace ws;
         LossAux aux;

@@ -23,7 +23,14 @@ TEST(LossCatalogue, EveryDefinitionIsComplete) {
   for (size_t i = 0; i < cat.size(); ++i) {
     const LossSpec& s = cat[i];
     SCOPED_TRACE(s.name);
-    EXPECT_EQ(size_t(s.id), i);  // catalogue order is LossId order
+    // The shared path calls the hooks its kind of loss must have, and only those.
+    EXPECT_EQ(s.hooks.pair_term != nullptr,
+              s.path == LossPath::Pair || (s.path == LossPath::Centre && !s.traits.uses_centres));
+    EXPECT_EQ(s.hooks.centre_term != nullptr, s.path == LossPath::Centre && s.traits.uses_centres);
+    EXPECT_EQ(!s.hooks.batch_weights, !s.hooks.batch_weights_backward);
+    if (s.path != LossPath::Cosine) {
+      EXPECT_FALSE(s.hooks.batch_weights || s.hooks.other_logits || s.hooks.norm_term || s.prepare);
+    }
     EXPECT_TRUE(s.resolve && s.rule.test);
     EXPECT_TRUE(s.rule.closed_form || *s.rule.no_closed_form) << "a closed form, or the reason there is none";
     EXPECT_FALSE(s.formula.empty() || s.paper.empty());
