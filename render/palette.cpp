@@ -1,5 +1,6 @@
-// Class and theme colours. Okabe-Ito is the reference colour-blind-safe set; Tableau 10 extends it to ten
-// classes; beyond ten no qualitative palette stays distinguishable, so hues are spread by the golden angle.
+// Class and theme colours. Up to ten classes one ordered palette, whose every prefix is the palette for that
+// many classes; beyond ten no qualitative palette stays distinguishable, so hues are spread by the golden
+// angle.
 #include "render/palette.h"
 
 #include <algorithm>
@@ -35,12 +36,15 @@ uint32_t packRgba(Rgba c) {
 }
 
 Rgba classColour(int k, int K) {
-  static const uint32_t okabe_ito[7] = {0x0072B2, 0xE69F00, 0x009E73, 0xD55E00, 0x56B4E9, 0xCC79A7, 0xF0E442};
-  static const uint32_t tableau10[10] = {0x4E79A7, 0xF28E2B, 0xE15759, 0x76B7B2, 0x59A14F,
-                                         0xEDC948, 0xB07AA1, 0xFF9DA7, 0x9C755F, 0xBAB0AC};
+  // Chosen by a max-min search over an sRGB grid (L* 35..70, chroma >= 30, so that small marks show on white
+  // and on the dark theme), starting from Okabe-Ito's blue and orange: each prefix of K colours maximises the
+  // smallest CIEDE2000 distance between two of them, for normal vision (>= 20) and under deuteranopia and
+  // protanopia (>= 10, Machado et al. 2009). Okabe-Ito's 7 and Tableau 10 fail that (Tableau's red and green
+  // merge under deuteranopia, 0.7); tests/render/test_palette.cpp holds it.
+  static const uint32_t classes10[10] = {0x0072B2, 0xE69F00, 0xD2004B, 0x69B496, 0xE187FF,
+                                         0x4B5A00, 0xD2785A, 0x784B78, 0x00785A, 0x4B00FF};
   if (k < 0) return {0.5f, 0.5f, 0.5f, 1.0f};
-  if (K <= 7) return hex(okabe_ito[k % 7]);
-  if (K <= 10) return hex(tableau10[k % 10]);
+  if (K <= 10) return hex(classes10[k % 10]);
   const double golden = 0.6180339887498949;
   const double h = std::fmod(0.58 + k * golden, 1.0);
   const double l = (k % 3 == 0) ? 0.45 : (k % 3 == 1) ? 0.60 : 0.35;

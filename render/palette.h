@@ -18,8 +18,9 @@ inline Rgba withAlpha(Rgba c, float a) {
 Rgba mix(Rgba a, Rgba b, float t);  // a*(1-t) + b*t, alpha too
 uint32_t packRgba(Rgba c);          // 0xAABBGGRR: bytes r,g,b,a in memory order
 
-// Class k of K. K <= 7: Okabe-Ito (Okabe & Ito 2008, without black); K <= 10: Tableau 10; beyond: hues spaced
-// by the golden angle with alternating lightness, so neighbours differ even for 50 classes.
+// Class k of K. K <= 10: the first K of one ordered palette that stays distinguishable under deuteranopia and
+// protanopia (see palette.cpp); beyond: hues spaced by the golden angle with alternating lightness, so
+// neighbours differ even for 50 classes.
 Rgba classColour(int k, int K);
 
 struct ThemeColours {
