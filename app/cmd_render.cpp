@@ -12,9 +12,11 @@
 #include <exception>
 #include <memory>
 #include <thread>
+#include <type_traits>
 
 #include "app/commands.h"
 #include "app/config_io.h"
+#include "app/json_input.h"
 #include "app/metrics_json.h"
 #include "render/headless.h"
 #include "render/image_io.h"
@@ -68,6 +70,64 @@ SnapshotPtr warmUpSnapshot(const Config& c) {
   return s;
 }
 
+// The view options a figure was drawn with, and how each reads back from its JSON (FigureInfo): `render
+// --config FIG.png` redraws FIG.png, each flag given on the command line winning over the figure's value.
+struct RenderSettings {
+  std::string view, theme = "paper", background = "theme";
+  int width = 1600, height = 1200;
+  double scale = 1, dpi = 300, yaw = 0.6, pitch = 0.35, zoom = 1, point_size = 6;
+  bool annotate = false, raw = false, no_legend = false, true_norm = false;
+
+  nlohmann::json toJson() const {
+    return {{"view", view},
+            {"theme", theme},
+            {"background", background},
+            {"width", width},
+            {"height", height},
+            {"scale", scale},
+            {"dpi", dpi},
+            {"yaw", yaw},
+            {"pitch", pitch},
+            {"zoom", zoom},
+            {"point_size", point_size},
+            {"annotate", annotate},
+            {"raw", raw},
+            {"no_legend", no_legend},
+            {"true_norm", true_norm}};
+  }
+  // Takes the figure's value of every option the command line did not give.
+  void fromFigure(const nlohmann::json& r, const CLI::App& app, const std::string& path) {
+    auto take = [&](const char* key, const char* flag, auto& v) {
+      if (!r.contains(key) || app.count(flag) > 0) return;
+      using T = std::decay_t<decltype(v)>;
+      const nlohmann::json& x = r[key];
+      const bool ok = std::is_same_v<T, bool>          ? x.is_boolean()
+                      : std::is_same_v<T, std::string> ? x.is_string()
+                      : std::is_same_v<T, int>         ? x.is_number_integer()
+                                                       : x.is_number();
+      if (!ok)
+        throw UserError("config '" + shortText(path, 200) + "': render." + key + " = " + shortJson(x) +
+                        " has the wrong type (the figure's " + flag + ")");
+      v = x.get<T>();
+    };
+    take("view", "--view", view);
+    take("theme", "--theme", theme);
+    take("background", "--background", background);
+    take("width", "--width", width);
+    take("height", "--height", height);
+    take("scale", "--scale", scale);
+    take("dpi", "--dpi", dpi);
+    take("yaw", "--yaw", yaw);
+    take("pitch", "--pitch", pitch);
+    take("zoom", "--zoom", zoom);
+    take("point_size", "--point-size", point_size);
+    take("annotate", "--annotate", annotate);
+    take("raw", "--raw", raw);
+    take("no_legend", "--no-legend", no_legend);
+    take("true_norm", "--true-norm", true_norm);
+  }
+};
+
 }  // namespace
 
 int cmdRender(int argc, char** argv) {
@@ -76,11 +136,13 @@ int cmdRender(int argc, char** argv) {
       "marginscope render"};
   TrainingOptions opts;
   addTrainingOptions(app, opts);
-  std::string out, svg, metrics_path, view_s, theme_s = "paper", bg_s = "theme";
-  int width = 1600, height = 1200;
-  double scale = 1;
-  bool annotate = false, raw = false, no_legend = false, true_norm = false, quiet = false;
-  double yaw = 0.6, pitch = 0.35, zoom = 1, point_size = 6;
+  std::string out, svg, metrics_path;
+  RenderSettings rs;
+  std::string &view_s = rs.view, &theme_s = rs.theme, &bg_s = rs.background;
+  int &width = rs.width, &height = rs.height;
+  double &scale = rs.scale, &yaw = rs.yaw, &pitch = rs.pitch, &zoom = rs.zoom, &point_size = rs.point_size;
+  bool &annotate = rs.annotate, &raw = rs.raw, &no_legend = rs.no_legend, &true_norm = rs.true_norm;
+  bool quiet = false;
   app.add_option("--out", out, "PNG file to write (required)");
   app.add_option("--svg", svg, "also write an SVG of the view (2-D views only)");
   app.add_option("--metrics", metrics_path, "write the metrics JSON here");
@@ -89,6 +151,7 @@ int cmdRender(int argc, char** argv) {
   app.add_option("--width", width, "view width in pixels (default 1600)");
   app.add_option("--height", height, "view height in pixels (default 1200)");
   app.add_option("--scale", scale, "output scale 0.25..8: the PNG is scale x width by scale x height");
+  app.add_option("--dpi", rs.dpi, "resolution the PNG declares (pHYs), 1..10000 (default 300)");
   app.add_option("--theme", theme_s, "paper|dark (default paper)");
   app.add_option("--background", bg_s, "theme|white|transparent (default theme)");
   app.add_flag("--annotate", annotate, "angles between weights, boundary angles, theory vs measured margin");
@@ -104,6 +167,13 @@ int cmdRender(int argc, char** argv) {
   const auto t0 = Clock::now();
   if (out.empty()) throw UserError("render: --out FILE.png is required");
   const Config config = resolveTrainingOptions(opts);
+  if (!opts.config_file.empty()) {  // a figure also carries its view options
+    const nlohmann::json j = readJsonFile("config", opts.config_file);
+    if (j.contains(kFigureSettings) && j.contains("render") && j["render"].is_object())
+      rs.fromFigure(j["render"], app, opts.config_file);
+  }
+  if (!(rs.dpi >= 1 && rs.dpi <= 10000))
+    throw UserError("--dpi " + CLI::detail::to_string(rs.dpi) + " is out of range 1..10000");
   ViewOptions view;
   view.theme = parseChoice<Theme>("--theme", theme_s, {{"paper", Theme::Paper}, {"dark", Theme::Dark}});
   ExportOptions ex;
@@ -167,6 +237,10 @@ int cmdRender(int argc, char** argv) {
   ex.width = width;
   ex.height = height;
   ex.scale = static_cast<float>(scale);
+  ex.info.dpi = rs.dpi * scale;  // the physical size stays the same at any --scale
+  ex.info.json =
+      nlohmann::json{{kFigureSettings, 1}, {"config", configToJson(config)}, {"render", rs.toJson()}}.dump(
+          -1, ' ', true);
 
   // The GL context is created and the renderer warmed up (shader compilation and llvmpipe's code
   // generation, export buffers) on a second thread while this one trains; the context then moves here for

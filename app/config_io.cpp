@@ -421,6 +421,13 @@ void applyConfigJson(const json& j, Config& c) {
 Config loadConfigFile(const std::string& path) {
   json j = readJsonFile("config", path);
   if (!j.is_object()) throw UserError("config '" + path + "': expected a JSON object");
+  // A figure's JSON (see figureSettings): its training config.
+  if (j.contains(kFigureSettings)) {
+    json c = j.contains("config") ? j["config"] : json();
+    if (!c.is_object())
+      throw UserError("config '" + path + "': the figure's \"config\" is not a JSON object");
+    j = std::move(c);
+  }
   // The desktop app's own preset keys (see app/gui_frame.cpp) are not training options.
   for (const char* k : {"title", "description", "compare"}) j.erase(k);
   Config c;
@@ -472,7 +479,10 @@ void applyParamText(const std::string& kv, Config& c) {
 }
 
 void addTrainingOptions(CLI::App& app, TrainingOptions& o) {
-  app.add_option("--config", o.config_file, "preset JSON (assets/presets); the flags given override it");
+  app.add_option(
+      "--config,--config-from", o.config_file,
+      "preset JSON (assets/presets), or a PNG/SVG figure `render` wrote (the settings it carries); "
+      "the flags given override it");
   for (const Field& f : fields()) {
     if (!f.flag) continue;
     const std::string key = f.key;

@@ -34,6 +34,9 @@ struct TrainingOptions {
   bool portable = false;                     // --portable: usePortableArithmetic() (sim/network_simd.h)
 };
 void addTrainingOptions(CLI::App& app, TrainingOptions& o);
+// The JSON a figure carries: {kFigureSettings: 1, "config": the training config, "render": the view options
+// of the command that drew it}. `--config FIGURE` (loadConfigFile) reads the config back; `render` the view.
+inline constexpr const char* kFigureSettings = "marginscope_figure";
 // The Config the options describe (the defaults, then --config, then the flags); throws UserError.
 Config resolveTrainingOptions(const TrainingOptions& o);
 // Parses a subcommand's arguments. Returns the exit code when help was asked for (the caller returns it),

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "render/image_io.h"
 #include "sim/errors.h"
 
 namespace ms {
@@ -112,6 +113,8 @@ json readJsonFile(const std::string& label, const std::string& path) {
     }
     if (n == 0) break;
     text.append(buf, size_t(n));
+    // A figure keeps the JSON that made it near its start (before the pixels): its head is enough.
+    if (text.size() > kMaxConfigBytes && !figureJson(text).empty()) break;
     if (text.size() > kMaxConfigBytes) {
       ::close(fd);
       throw UserError(where + ": larger than " + byteCount(kMaxConfigBytes) + " (allowed: at most " +
@@ -119,6 +122,13 @@ json readJsonFile(const std::string& label, const std::string& path) {
     }
   }
   ::close(fd);
+  // A PNG or SVG figure that marginscope wrote: the JSON it carries (see FigureInfo).
+  if (const std::string fig = figureJson(text); !fig.empty())
+    return parseJsonBounded(where, fig, kMaxJsonDepth);
+  if (text.compare(0, 4, "\x89PNG") == 0 || text.find("<svg") != std::string::npos)
+    throw UserError(where +
+                    ": a figure that carries no marginscope settings (allowed: a JSON file, or a PNG "
+                    "or SVG that marginscope render wrote)");
   return parseJsonBounded(where, text, kMaxJsonDepth);
 }
 

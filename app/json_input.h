@@ -14,7 +14,8 @@ namespace ms {
 constexpr size_t kMaxConfigBytes = size_t(4) << 20;
 constexpr int kMaxJsonDepth = 16;
 nlohmann::json parseJsonBounded(const std::string& label, const std::string& text, int max_depth);
-// Reads and parses a JSON file (not a folder, at most kMaxConfigBytes, nesting at most kMaxJsonDepth).
+// Reads and parses a JSON file (not a folder, at most kMaxConfigBytes, nesting at most kMaxJsonDepth), or the
+// JSON a marginscope PNG or SVG figure carries (render/image_io.h FigureInfo).
 nlohmann::json readJsonFile(const std::string& label, const std::string& path);
 // A value or text shortened for a one-line message (about 40 characters; never walks a whole value).
 std::string shortJson(const nlohmann::json& v);

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -56,7 +57,7 @@ bool deflateBand(const uint8_t* in, size_t n, bool last, std::string* out) {
 
 }  // namespace
 
-std::string encodePng(int width, int height, const uint8_t* rgba) {
+std::string encodePng(int width, int height, const uint8_t* rgba, const FigureInfo& info) {
   if (width <= 0 || height <= 0) return {};
   // Filter "up" on every row: flat figures compress well, and no per-row trial of five filters.
   const size_t stride = static_cast<size_t>(width) * 4, row = stride + 1;
@@ -107,15 +108,64 @@ std::string encodePng(int width, int height, const uint8_t* rgba) {
   put32(ihdr, static_cast<uint32_t>(height));
   ihdr += std::string("\x08\x06\x00\x00\x00", 5);  // 8 bits, RGBA, deflate, standard filters, no interlace
   chunk(png, "IHDR", ihdr);
+  if (info.dpi > 0) {  // pixels per metre, both axes, unit 1 = metre
+    std::string phys;
+    const auto ppm = static_cast<uint32_t>(std::lround(info.dpi / 0.0254));
+    put32(phys, ppm);
+    put32(phys, ppm);
+    phys += '\x01';
+    chunk(png, "pHYs", phys);
+  }
+  if (!info.json.empty()) chunk(png, "tEXt", std::string(kFigureKey) + '\0' + info.json);
   chunk(png, "IDAT", idat);
   chunk(png, "IEND", "");
   return png;
 }
 
-void writePngAtomic(const std::string& path, int width, int height, const std::vector<uint8_t>& rgba) {
-  const std::string png = encodePng(width, height, rgba.data());
+void writePngAtomic(const std::string& path, int width, int height, const std::vector<uint8_t>& rgba,
+                    const FigureInfo& info) {
+  const std::string png = encodePng(width, height, rgba.data(), info);
   if (png.empty()) throw UserError("cannot encode PNG for '" + path + "'");
   writeFileAtomic(path, png);
+}
+
+std::string figureJson(const std::string& b) {
+  if (b.compare(0, 8, std::string("\x89PNG\r\n\x1a\n", 8)) == 0) {
+    const std::string key = std::string(kFigureKey) + '\0';
+    size_t at = 8;
+    while (b.size() - at >= 12) {  // length, type, data, CRC
+      const auto u = [&](size_t i) { return uint32_t(uint8_t(b[i])); };
+      const size_t len = (u(at) << 24) | (u(at + 1) << 16) | (u(at + 2) << 8) | u(at + 3);
+      if (len > b.size() - at - 12) return "";
+      const std::string type = b.substr(at + 4, 4);
+      if (type == "tEXt" && b.compare(at + 8, std::min(len, key.size()), key) == 0 && len >= key.size())
+        return b.substr(at + 8 + key.size(), len - key.size());
+      if (type == "IEND") return "";
+      at += 12 + len;
+    }
+    return "";
+  }
+  // SVG: the element exportSvg writes, its text XML-escaped.
+  const std::string open = std::string("<metadata id=\"") + kFigureKey + "\">", close = "</metadata>";
+  const size_t a = b.find(open);
+  if (a == std::string::npos) return "";
+  const size_t e = b.find(close, a + open.size());
+  if (e == std::string::npos) return "";
+  std::string out;
+  for (size_t i = a + open.size(); i < e; ++i) {
+    static const std::pair<const char*, char> ents[] = {
+        {"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}};
+    bool done = false;
+    for (const auto& [ent, ch] : ents)
+      if (b.compare(i, std::strlen(ent), ent) == 0) {
+        out += ch;
+        i += std::strlen(ent) - 1;
+        done = true;
+        break;
+      }
+    if (!done) out += b[i];
+  }
+  return out;
 }
 
 void checkImageSize(const std::string& key, double width, double height) {

@@ -18,10 +18,22 @@ namespace ms {
 // current OutputBatch was told it) on failure, and leaves whatever was at path untouched. While an
 // OutputBatch is alive on this thread the file is only staged, and appears when the batch commits.
 void writeFileAtomic(const std::string& path, const std::string& bytes);
+// What a figure's file says about itself: its physical resolution (a PNG's pHYs chunk; 0 leaves it out) and
+// the JSON that made it (a PNG tEXt chunk, an SVG <metadata> element), which `--config FIGURE` reads back.
+struct FigureInfo {
+  double dpi = 0;
+  std::string json;  // ASCII (nlohmann's dump with ensure_ascii), or empty
+};
 // Straight-alpha RGBA8, rows top first. Throws UserError on I/O failure.
-void writePngAtomic(const std::string& path, int width, int height, const std::vector<uint8_t>& rgba);
+void writePngAtomic(const std::string& path, int width, int height, const std::vector<uint8_t>& rgba,
+                    const FigureInfo& info = {});
 // PNG bytes in memory (SVG embeds the input-space map this way).
-std::string encodePng(int width, int height, const uint8_t* rgba);
+std::string encodePng(int width, int height, const uint8_t* rgba, const FigureInfo& info = {});
+// The JSON a figure carries (PNG tEXt "marginscope", or SVG <metadata id="marginscope">), or "" when the
+// bytes are neither or carry none. Reads only what the chunk lengths allow: any bytes are safe to pass.
+std::string figureJson(const std::string& bytes);
+// The keyword of the tEXt chunk and the id of the SVG element.
+inline constexpr const char* kFigureKey = "marginscope";
 
 // Before any work: the output file given as option `key` must be creatable or replaceable: not a folder,
 // not a device or pipe, in an existing writable folder. Throws UserError naming the key; empty passes.

@@ -792,7 +792,7 @@ void Renderer::draw(const ViewOptions& view, int x, int y, int w, int h, float p
 void Renderer::exportPng(const ViewOptions& view, const ExportOptions& ex, const std::string& path) {
   int W = 0, H = 0;
   const std::vector<uint8_t> img = renderImage(view, ex, &W, &H);
-  writePngAtomic(path, W, H, img);
+  writePngAtomic(path, W, H, img, ex.info);
 }
 
 // Validates the export options and builds the scene and the export buffers for them; returns the image size.

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include "render/image_io.h"
 
 #include "sim/snapshot.h"
 
@@ -39,6 +40,7 @@ struct ExportOptions {
   float scale = 1.0f;               // 1..8: output is scale * size
   Background background = Background::Theme;
   bool include_ui = false;  // never: the app exports the view alone
+  FigureInfo info;          // written into the PNG (pHYs, tEXt) and the SVG (<metadata>)
 };
 
 class Renderer {

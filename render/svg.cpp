@@ -121,6 +121,8 @@ void exportSvg(const Snapshot& s, const ViewOptions& view, const ExportOptions& 
     << "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" width=\""
     << sc.width << "\" height=\"" << sc.height << "\" viewBox=\"0 0 " << sc.width << " " << sc.height
     << "\">\n";
+  if (!ex.info.json.empty())
+    o << "<metadata id=\"" << kFigureKey << "\">" << escape(ex.info.json) << "</metadata>\n";
   Rgba hatch = sc.theme.band;
   for (const Shape& sh : sc.under)
     if (sh.hatch) hatch = sh.colour;
