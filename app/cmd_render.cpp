@@ -18,10 +18,12 @@
 #include "app/config_io.h"
 #include "app/json_input.h"
 #include "app/metrics_json.h"
+#include "render/camera.h"
 #include "render/headless.h"
 #include "render/image_io.h"
 #include "render/renderer.h"
 #include "sim/errors.h"
+#include "sim/math.h"
 #include "sim/network_simd.h"
 #include "sim/trainer.h"
 
@@ -77,6 +79,7 @@ struct RenderSettings {
   int width = 1600, height = 1200;
   double scale = 1, dpi = 300, yaw = 0.6, pitch = 0.35, zoom = 1, point_size = 6;
   bool annotate = false, raw = false, no_legend = false, true_norm = false;
+  bool camera_from_figure = false;  // not saved: the figure's yaw and pitch were taken
 
   nlohmann::json toJson() const {
     return {{"view", view},
@@ -117,8 +120,11 @@ struct RenderSettings {
     take("height", "--height", height);
     take("scale", "--scale", scale);
     take("dpi", "--dpi", dpi);
-    take("yaw", "--yaw", yaw);
-    take("pitch", "--pitch", pitch);
+    if (app.count("--camera") == 0 && r.contains("yaw") && r.contains("pitch")) {
+      take("yaw", "--yaw", yaw);
+      take("pitch", "--pitch", pitch);
+      camera_from_figure = true;
+    }
     take("zoom", "--zoom", zoom);
     take("point_size", "--point-size", point_size);
     take("annotate", "--annotate", annotate);
@@ -158,8 +164,11 @@ int cmdRender(int argc, char** argv) {
   app.add_flag("--raw", raw, "also draw the raw (unnormalised) features with a line to their projection");
   app.add_flag("--true-norm", true_norm, "weight arrows at their real norm (softmax, L-Softmax)");
   app.add_flag("--no-legend", no_legend, "no caption and class legend");
-  app.add_option("--yaw", yaw, "sphere camera yaw, radians (default 0.6)");
-  app.add_option("--pitch", pitch, "sphere camera pitch, radians (default 0.35)");
+  std::string camera;
+  app.add_option("--camera", camera,
+                 "sphere camera AZ,EL in degrees (default: facing the data, the most classes in front)");
+  app.add_option("--yaw", yaw, "sphere camera yaw, radians (default: facing the data)");
+  app.add_option("--pitch", pitch, "sphere camera pitch, radians (default: facing the data)");
   app.add_option("--zoom", zoom, "sphere camera zoom 0.2..5 (default 1)");
   app.add_option("--point-size", point_size, "point diameter in pixels at scale 1 (default 6)");
   app.add_flag("--quiet", quiet, "no timing line on stderr");
@@ -171,6 +180,19 @@ int cmdRender(int argc, char** argv) {
     const nlohmann::json j = readJsonFile("config", opts.config_file);
     if (j.contains(kFigureSettings) && j.contains("render") && j["render"].is_object())
       rs.fromFigure(j["render"], app, opts.config_file);
+  }
+  // The camera: --camera in degrees, or --yaw/--pitch in radians, or a figure's, or facing the data.
+  bool camera_given = app.count("--yaw") + app.count("--pitch") > 0 || rs.camera_from_figure;
+  if (!camera.empty()) {
+    double az = 0, el = 0;
+    char end = 0;
+    if (std::sscanf(camera.c_str(), "%lf,%lf%c", &az, &el, &end) != 2 || !std::isfinite(az) ||
+        !(el >= -90 && el <= 90))
+      throw UserError("--camera '" + shortText(camera) +
+                      "' is not AZ,EL in degrees (allowed: e.g. --camera 30,20, elevation -90..90)");
+    yaw = az * kPi / 180;
+    pitch = el * kPi / 180;
+    camera_given = true;
   }
   if (!(rs.dpi >= 1 && rs.dpi <= 10000))
     throw UserError("--dpi " + CLI::detail::to_string(rs.dpi) + " is out of range 1..10000");
@@ -286,6 +308,16 @@ int cmdRender(int argc, char** argv) {
   const SnapshotPtr snap = trainer.snapshot(true);
   if (trainer.diverged()) std::fprintf(stderr, "marginscope render: %s\n", trainer.message().c_str());
   gl->makeCurrent();
+  if (!camera_given) {
+    const CameraAngles cam = cameraFacingData(*snap);
+    view.yaw = cam.yaw;
+    view.pitch = cam.pitch;
+    yaw = cam.yaw;
+    pitch = cam.pitch;
+  }
+  ex.info.json =
+      nlohmann::json{{kFigureSettings, 1}, {"config", configToJson(config)}, {"render", rs.toJson()}}.dump(
+          -1, ' ', true);
 
   const auto t_render = Clock::now();
   renderer->setSnapshot(snap);

@@ -35,6 +35,15 @@ import struct,sys; b=open(sys.argv[1],\"rb\").read(); sys.exit(struct.unpack(\">
 "$bin" train --config "$tmp/a.png" --steps 40 --metrics "$tmp/m.json" > /dev/null 2>&1; code=$?
 check "train reads the training settings from a figure too" '[[ $code == 0 ]] && grep -q "\"arcface\"" "$tmp/m.json"'
 
+# The sphere: the camera faces the data unless told, and the figure keeps the angles it was drawn with.
+"$bin" render "${common[@]}" --dim 3 --out "$tmp/s.png"; code=$?
+"$bin" render --config "$tmp/s.png" --out "$tmp/s2.png" --quiet
+check "a sphere figure redraws byte for byte (its camera angles are kept)" '[[ $code == 0 ]] && cmp -s "$tmp/s.png" "$tmp/s2.png"'
+"$bin" render "${common[@]}" --dim 3 --camera 30,20 --out "$tmp/s3.png"
+check "--camera 30,20 is recorded as yaw and pitch in radians" 'grep -aq "\"pitch\":0.349065" "$tmp/s3.png" && grep -aq "\"yaw\":0.523598" "$tmp/s3.png"'
+err=$("$bin" render "${common[@]}" --dim 3 --camera 30 --out "$tmp/x.png" 2>&1 > /dev/null); code=$?
+check "--camera 30: exit 2 naming --camera and the form" '[[ $code == 2 && "$err" == *"--camera"*"AZ,EL"* ]]'
+
 # A PNG that marginscope did not write: one line naming the file, exit 2, nothing written.
 python3 -c 'import zlib,struct,sys
 def ch(t,d): return struct.pack(">I",len(d))+t+d+struct.pack(">I",zlib.crc32(t+d))
