@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Every lecture preset makes a claim in its description; this test trains each one headless, as
-# `marginscope train --config PRESET` does (the preset's own "steps": 2,000, or 1,500 for triplets and 300 for
-# Fashion-MNIST: about a second of app time, after which the claims already hold), and checks the claim
-# numerically from the metrics JSON and the saved embeddings. A compare preset's run B is trained from its
+# `marginscope train --config PRESET` does (the preset's own "steps": 2,000; 4,000 for NormFace, 1,500 for
+# triplets, 300 for Fashion-MNIST: one to two seconds of app time at full speed, after which the claims hold),
+# and checks the claim numerically from the metrics JSON and the saved embeddings. A compare preset's run B is trained from its
 # "compare" block (--loss, --param), since `train` trains run A only. It also checks the list itself: the
 # lecture's order, and the frame-time preset kept out of the user's list (bench/presets).
-# Runs in about 1 minute on 2 idle cores. Fashion-MNIST is skipped (and said so) when the data is not installed.
+# Runs in about 25 s on 2 cores. Fashion-MNIST is skipped (and said so) when the data is not installed.
 set -u
 bin="$1"
 src="$2"
@@ -145,6 +145,12 @@ for m, f in ((1, "02_a_softmax_m1.json"), (2, "03_a_softmax_m2.json"), (3, "04_a
     check(f"a-softmax m={m}: middle 90% of each class keeps the theory margin from its neighbour {short}",
           not short)
     check(f"a-softmax m={m}: test accuracy {j['test_accuracy']:.3f} > 0.9", j["test_accuracy"] > 0.9)
+    if m == 4:  # the schedule's early steps, as the description gives them
+        for steps, most in ((100, 0.1), (1000, 1e-3)):
+            r = subprocess.run([bin, "train", "--config", os.path.join(P, f), "--steps", str(steps), "--quiet",
+                                "--metrics", f"{tmp}/lam{steps}.json"], stderr=subprocess.PIPE, text=True)
+            lam = json.load(open(f"{tmp}/lam{steps}.json"))["loss_state"]["lambda"] if r.returncode == 0 else -1
+            check(f"a-softmax: lambda {lam:.4g} <= {most} after {steps} steps", 0 <= lam <= most * (1 + 1e-9))
 
 # ------------------------------------------------------------------ 06 NormFace: s = 1 fails, s = 16 trains
 ja, _ = train("06_normface_why_s_matters.json", "nf1")
@@ -158,12 +164,12 @@ if ja and jb:
     check(f"06 s=1: loss {ja['loss']:.3f} >= bound", ja["loss"] >= bound)
     check(f"06 s=1: two weights merged ({ja['angles']['weight_min_deg']:.2f} deg < 5)",
           ja["angles"]["weight_min_deg"] < 5)
-    check(f"06 s=1: test accuracy {ja['test_accuracy']:.3f} < 0.85", ja["test_accuracy"] < 0.85)
+    check(f"06 s=1: test accuracy {ja['test_accuracy']:.3f} < 0.88", ja["test_accuracy"] < 0.88)
     check(f"06 s=16: weights >= 10 deg apart ({jb['angles']['weight_min_deg']:.1f})",
           jb["angles"]["weight_min_deg"] >= 10)
     check(f"06 s=16: test accuracy {jb['test_accuracy']:.3f} > 0.9", jb["test_accuracy"] > 0.9)
-    check(f"06: gap {jb['test_accuracy'] - ja['test_accuracy']:.3f} >= 0.08",
-          jb["test_accuracy"] - ja["test_accuracy"] >= 0.08)
+    check(f"06: gap {jb['test_accuracy'] - ja['test_accuracy']:.3f} >= 0.06",
+          jb["test_accuracy"] - ja["test_accuracy"] >= 0.06)
 
 # ------------------------------------------------------------------ 07 CosFace vs ArcFace
 ja, _ = train("07_cosface_vs_arcface.json", "cos")
@@ -225,6 +231,8 @@ if j:
     check(f"11: class means at {a['inter_center_min_deg']:.3f}..{a['inter_center_mean_deg']:.3f} deg "
           f"(tetrahedron {tetra:.3f}) within 0.1", abs(a["inter_center_min_deg"] - tetra) < 0.1
           and abs(a["inter_center_mean_deg"] - tetra) < 0.1)
+    check(f"11: weights at {a['weight_min_deg']:.3f} deg at least, within 0.1 of the tetrahedron's",
+          abs(a["weight_min_deg"] - tetra) < 0.1)
     check(f"11: NC1 {n['nc1']:.2e} < 1e-4", n["nc1"] < 1e-4)
     check(f"11: NC2 {n['nc2_equinorm']:.2e} {n['nc2_equiangular']:.2e}, NC3 {n['nc3']:.2e} < 1e-2",
           max(n["nc2_equinorm"], n["nc2_equiangular"], n["nc3"]) < 1e-2)
