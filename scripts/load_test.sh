@@ -31,7 +31,7 @@ start_loaders() {
   done
 }
 app() {
-  xvfb-run -a -s "-screen 0 1280x800x24" "$BIN" --config "$SRC/assets/presets/perf_10k.json" "$@" \
+  xvfb-run -a -s "-screen 0 1280x800x24" "$BIN" --config "$SRC/bench/presets/perf_10k.json" "$@" \
     >"$tmp/out.txt" 2>&1 || { echo "app failed ($?): $(cat "$tmp/out.txt")" >&2; exit 1; }
 }
 

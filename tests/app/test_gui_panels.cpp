@@ -226,11 +226,11 @@ TEST_F(Gui, EveryShippedPresetLoads) {
 TEST_F(Gui, PresetsTabListsTitlesAndLoadsOnClick) {
   click("Presets tab");
   tick();
-  ASSERT_TRUE(s.items.count("preset cosface_vs_arcface"));
+  ASSERT_TRUE(s.items.count("preset 07_cosface_vs_arcface"));
   for (size_t i = 0; i < s.preset_files.size(); ++i)
     EXPECT_FALSE(s.preset_titles[i].empty()) << s.preset_files[i] << " has no title";
-  click("preset cosface_vs_arcface");
-  EXPECT_EQ(s.preset_name, "cosface_vs_arcface");
+  click("preset 07_cosface_vs_arcface");
+  EXPECT_EQ(s.preset_name, "07_cosface_vs_arcface");
   EXPECT_TRUE(s.compare);
   EXPECT_EQ(s.run[0].config.loss, "am-softmax");
   EXPECT_EQ(s.run[1].config.loss, "arcface");
