@@ -16,6 +16,7 @@
 
 #include "app/commands.h"
 #include "app/config_io.h"
+#include "app/external_run.h"
 #include "app/json_input.h"
 #include "app/metrics_json.h"
 #include "render/camera.h"
@@ -173,6 +174,13 @@ int cmdRender(int argc, char** argv) {
   app.add_option("--point-size", point_size, "point diameter in pixels at scale 1 (default 6)");
   app.add_flag("--quiet", quiet, "no timing line on stderr");
   if (const int code = parseCommandLine(app, argc, argv, "render"); code >= 0) return code;
+  if (!opts.embeddings.empty()) {  // embeddings made elsewhere: draw them, no training (app/external_run.h)
+    ExternalViewArgs a{out, svg, metrics_path, view_s, theme_s, bg_s, camera};
+    a.width = width, a.height = height, a.scale = scale, a.dpi = rs.dpi, a.yaw = yaw, a.pitch = pitch;
+    a.zoom = zoom, a.point_size = point_size, a.annotate = annotate, a.raw = raw, a.true_norm = true_norm;
+    a.no_legend = no_legend, a.quiet = quiet, a.camera_given = app.count("--yaw") + app.count("--pitch") > 0;
+    return renderExternal(opts, a);
+  }
   const auto t0 = Clock::now();
   if (out.empty()) throw UserError("render: --out FILE.png is required");
   const Config config = resolveTrainingOptions(opts);

@@ -12,6 +12,7 @@
 
 #include "app/commands.h"
 #include "app/config_io.h"
+#include "app/external_run.h"
 #include "app/metrics_json.h"
 #include "render/image_io.h"
 #include "sim/errors.h"
@@ -55,6 +56,10 @@ int cmdTrain(int argc, char** argv) {
   app.add_option("--save-embeddings", emb_path, "write the final embeddings as CSV: split,label,e1..ed");
   app.add_flag("--quiet", quiet, "no progress output");
   if (const int code = parseCommandLine(app, argc, argv, "train"); code >= 0) return code;
+  if (!opts.embeddings.empty()) {  // embeddings made elsewhere: their metrics, no training
+    if (!emb_path.empty()) throw UserError("--save-embeddings: not with --embeddings (nothing is trained)");
+    return trainExternal(opts, metrics_path, quiet);
+  }
   const Config config = resolveTrainingOptions(opts);
   OutputBatch outputs;  // every file of this run appears at the end, or none does
   outputs.expect("--metrics", metrics_path);

@@ -500,9 +500,20 @@ void addTrainingOptions(CLI::App& app, TrainingOptions& o) {
   app.add_flag("--portable", o.portable,
                "numbers that match across x86-64 machines: baseline arithmetic only (as MS_SIMD=generic; "
                "slower where the CPU has AVX2/AVX-512)");
+  app.add_option(
+      "--embeddings", o.embeddings,
+      "embeddings made elsewhere, (n,d) CSV or .npy (float32/64): drawn and measured, no training");
+  app.add_option("--labels", o.labels, "labels of --embeddings, (n) CSV or .npy (integers 0..K-1)");
+  app.add_option("--weights", o.weights,
+                 "class weights of --embeddings, (K,d) CSV or .npy (default: class means)");
+  app.add_flag("--split-column", o.split_column,
+               "the labels' second column says train/test (0/1 or train/test); default: all train");
 }
 
 Config resolveTrainingOptions(const TrainingOptions& o) {
+  if (o.embeddings.empty() && (!o.labels.empty() || !o.weights.empty() || o.split_column))
+    throw UserError(
+        "--labels, --weights and --split-column go with --embeddings FILE (embeddings made elsewhere)");
   Config c = o.config_file.empty() ? Config() : loadConfigFile(o.config_file);
   // The loss first (params depend on it); a different loss than the preset's starts from its defaults.
   if (o.given.count("loss")) {

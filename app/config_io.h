@@ -32,6 +32,10 @@ struct TrainingOptions {
   std::vector<std::string> params;           // --param KEY=VALUE, in order
   std::string save_config;                   // --save-config FILE
   bool portable = false;                     // --portable: usePortableArithmetic() (sim/network_simd.h)
+  // Embeddings made elsewhere (app/external_run.h): when `embeddings` is set the command draws and measures
+  // these instead of training.
+  std::string embeddings, labels, weights;  // --embeddings, --labels, --weights (CSV or .npy)
+  bool split_column = false;                // --split-column: the labels' second column says train/test
 };
 void addTrainingOptions(CLI::App& app, TrainingOptions& o);
 // The JSON a figure carries: {kFigureSettings: 1, "config": the training config, "render": the view options

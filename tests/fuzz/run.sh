@@ -3,16 +3,16 @@
 # two at a time, each from its seed corpus (tests/fuzz/corpus/TARGET, read only) plus what earlier runs found
 # (build-fuzz/corpus/TARGET). Prints the executions per target; exits 1 on any crash, sanitizer report,
 # timeout or broken contract, naming the reproducer (build-fuzz/artifacts/TARGET-crash-...).
-#   tests/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     default: 60 s, all four targets
+#   tests/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     default: 60 s, all five targets
 # MS_FUZZ_JOBS=N runs N targets at a time (default 2). See README "Fuzzing".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs="${1:-60}"
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(fuzz_csv fuzz_idx fuzz_config fuzz_eval_loss)
+((${#targets[@]})) || targets=(fuzz_csv fuzz_idx fuzz_config fuzz_eval_loss fuzz_npy)
 jobs="${MS_FUZZ_JOBS:-2}"
-declare -A maxlen=([fuzz_csv]=4096 [fuzz_idx]=8192 [fuzz_config]=4096 [fuzz_eval_loss]=2048)
+declare -A maxlen=([fuzz_csv]=4096 [fuzz_idx]=8192 [fuzz_config]=4096 [fuzz_eval_loss]=2048 [fuzz_npy]=4096)
 
 cmake -S . -B build-fuzz -DMS_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMS_BUILD_TESTS=OFF -DMS_BUILD_BENCH=OFF > /dev/null
