@@ -171,7 +171,7 @@ void banners(AppState& s, const Layout& L) {
     }
     for (const Warning& w : snap->warnings) {
       if (w.code == "diverged" || s.run[i].dismissed.count(w.code)) continue;
-      std::string head = std::string(s.compare ? (i ? "B: " : "A: ") : "") + warningTitle(w.code) + ". ";
+      std::string head = std::string(s.compare ? (i ? "B: " : "A: ") : "") + warningTitle(w.code) + ": ";
       msgs.push_back({head + w.message, 5 + i, w.code});
     }
   }

@@ -29,7 +29,7 @@ bool plotLines(const char* id, const std::vector<PlotSeries>& series, const Plot
   const ImVec2 c0 = ImGui::GetCursorScreenPos();
   // With ticks: a unit line above, the y labels' gutter on the left and the x labels' line below.
   const float gut_l = ticks ? ImGui::CalcTextSize("-1.5").x + 6 : 0;
-  const float gut_t = ticks && *opt.y_unit ? fs + 2 : 0;
+  const float gut_t = ticks && (*opt.y_unit || *opt.x_unit) ? fs + 2 : 0;
   const float gut_b = ticks ? fs + 4 : 0;
   ImGui::InvisibleButton("plot", ImVec2(w, h + gut_t + gut_b));
   const ImVec2 p0(c0.x + gut_l, c0.y + gut_t);
@@ -73,14 +73,16 @@ bool plotLines(const char* id, const std::vector<PlotSeries>& series, const Plot
     for (size_t i = 0; i < opt.x_ticks.size(); ++i) {
       const float t = opt.x_ticks[i];
       dl->AddLine(ImVec2(toX(t), top), ImVec2(toX(t), bottom), grid);
-      std::snprintf(tick, sizeof tick, "%g%s%s", t, i + 1 == opt.x_ticks.size() && *opt.x_unit ? " " : "",
-                    i + 1 == opt.x_ticks.size() ? opt.x_unit : "");
+      std::snprintf(tick, sizeof tick, "%g", t);
       const float tw = ImGui::CalcTextSize(tick).x;
       // Centred under the tick, kept inside the plot's width.
       const float tx = std::clamp(toX(t) - tw / 2, c0.x, c0.x + w - tw);
       dl->AddText(ImVec2(tx, p1.y + 2), label, tick);
     }
+    // The units on the line above the frame: y's at the left, x's at the right.
     if (*opt.y_unit) dl->AddText(ImVec2(c0.x, c0.y), label, opt.y_unit);
+    if (*opt.x_unit)
+      dl->AddText(ImVec2(c0.x + w - ImGui::CalcTextSize(opt.x_unit).x, c0.y), label, opt.x_unit);
   } else {
     // Quarter grid lines for orientation.
     for (int g = 1; g < 4; ++g) {

@@ -95,12 +95,20 @@ std::vector<Curve> allCurves(const AppState& s) {
   return out;
 }
 
-// Shown unless the user unticked it: the runs' own losses and the loss the lecture contrasts with run A's.
-bool shownByDefault(const AppState& s, const std::string& loss) {
+// The variant a run uses of its loss (-1: the loss has no variants).
+int variantOf(const RunState& r, const LossSpec& spec) {
+  return findParam(spec, "variant") ? (int)std::lround(paramValue(spec, r.config.params, "variant")) : -1;
+}
+
+// Shown unless the user ticked otherwise: the curve each run trains and the loss the lecture contrasts with
+// run A's (its default variant).
+bool shownByDefault(const AppState& s, const Curve& c) {
+  const LossSpec* spec = tryFindLoss(c.loss);
+  if (!spec) return false;
   for (int i = 0; i < (s.compare ? 2 : 1); ++i)
-    if (s.run[i].config.loss == loss) return true;
+    if (s.run[i].config.loss == c.loss && variantOf(s.run[i], *spec) == c.variant) return true;
   const LossSpec* a = tryFindLoss(s.run[0].config.loss);
-  return a && a->contrast == loss;
+  return a && a->contrast == c.loss && c.variant <= 0;
 }
 
 void theoryPlot(AppState& s, float height) {
@@ -111,12 +119,10 @@ void theoryPlot(AppState& s, float height) {
   int color = 0;
   for (Curve& c : all) {
     auto it = s.theory_show.find(c.series.label);
-    const bool on = it != s.theory_show.end() ? it->second : shownByDefault(s, c.loss);
+    const bool on = it != s.theory_show.end() ? it->second : shownByDefault(s, c);
     // The trained curve: run A's loss, and of its variants the one A uses.
     const LossSpec* spec = tryFindLoss(c.loss);
-    const bool trained = c.loss == active && (c.variant < 0 || !spec ||
-                                              (int)std::lround(paramValue(*spec, s.run[0].config.params,
-                                                                          "variant")) == c.variant);
+    const bool trained = c.loss == active && spec && variantOf(s.run[0], *spec) == c.variant;
     TheoryCurve info{c.series.label, 0, 1, on, trained};
     if (on) {
       // Colours in the order shown: the first few are Tableau's most distinct ones, and no two shown
@@ -141,7 +147,7 @@ void theoryPlot(AppState& s, float height) {
   o.hline = 0;
   o.x_ticks = {0, 30, 60, 90, 120, 150, 180};
   o.y_ticks = {-1.5f, -1, -0.5f, 0, 0.5f, 1};
-  o.x_unit = "deg";
+  o.x_unit = "theta in deg";
   o.y_unit = "target logit / s";
   o.rect = &s.theory_plot;
   ImGui::PushTextWrapPos(0);
