@@ -42,9 +42,10 @@ struct RunState {
   // is really training; `error` says what was refused.
   Config good_config;
   bool have_good = false;
-  Config pushed_config;           // the last push, waiting for a snapshot that reflects it
-  uint64_t pushed_version = 0;    // its Controls version; 0: nothing waiting
-  std::set<std::string> dismissed;  // warning codes whose banner the user closed (shown again when they return)
+  Config pushed_config;         // the last push, waiting for a snapshot that reflects it
+  uint64_t pushed_version = 0;  // its Controls version; 0: nothing waiting
+  std::set<std::string>
+      dismissed;  // warning codes whose banner the user closed (shown again when they return)
 };
 
 // One curve of the Theory tab's target-logit plot as last drawn (tests read these).
@@ -118,8 +119,8 @@ struct AppState {
   // A preset's "compare" run (its loss and params): ticking compare again restores it, not the contrast.
   bool preset_compare = false;
   Config preset_b;
-  std::string csv_path;         // the Data panel's CSV file field
-  bool data_csv_open = false;   // the CSV chooser is shown (csv picked, no file loaded yet)
+  std::string csv_path;        // the Data panel's CSV file field
+  bool data_csv_open = false;  // the CSV chooser is shown (csv picked, no file loaded yet)
   FileLists files;
 
   // Presentation
@@ -146,10 +147,10 @@ struct AppState {
   Requests req;
 
   // Messages for the user (shown in the status bar / banner); the newest first.
-  std::string status;      // informational, e.g. "saved /tmp/x.png"
-  std::string error;       // red banner: bad preset, I/O failure
+  std::string status;                  // informational, e.g. "saved /tmp/x.png"
+  std::string error;                   // red banner: bad preset, I/O failure
   std::array<float, 4> banner_rect{};  // the banner as last drawn (x0, y0, x1, y1); zero when none
-  double status_time = 0;  // when status was set
+  double status_time = 0;              // when status was set
 
   // Hover
   std::string hover_text;  // tooltip contents for the point under the mouse

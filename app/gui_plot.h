@@ -29,8 +29,8 @@ struct PlotOptions {
   // Labelled ticks with grid lines (else quarter grid lines and the y range at the corners). With ticks the
   // plot keeps a gutter left of and below its frame for the labels.
   std::vector<float> x_ticks, y_ticks;
-  const char* x_unit = "";  // printed above the frame at the right, e.g. "theta in deg"
-  const char* y_unit = "";  // printed above the y axis
+  const char* x_unit = "";               // printed above the frame at the right, e.g. "theta in deg"
+  const char* y_unit = "";               // printed above the y axis
   std::array<float, 4>* rect = nullptr;  // out: the data frame (x0, y0, x1, y1) in screen coordinates
 };
 

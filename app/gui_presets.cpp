@@ -134,7 +134,8 @@ bool loadPreset(AppState& s, Session& sess, const std::string& path) {
   s.run[0].config = p.a;
   s.paused = false;
   if (!startWorker(s, sess, 0, /*keep_on_error=*/sess.worker[0] != nullptr)) {
-    s.error = "preset '" + path + "': " + s.run[0].error + (sess.worker[0] ? "; the current scene keeps training" : "");
+    s.error = "preset '" + path + "': " + s.run[0].error +
+              (sess.worker[0] ? "; the current scene keeps training" : "");
     if (sess.worker[0]) {
       s.run[0].config = old_a;
       s.run[0].error = old_error;

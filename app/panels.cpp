@@ -185,10 +185,9 @@ void panelLoss(AppState& s, int which) {
     // training uses instead of a slider that would not act.
     if (spec->traits.anneals_lambda && p.name == "lambda") {
       if (same_loss && r.snapshot->loss_state.lambda >= 0)
-        ImGui::TextUnformatted(
-            printed("lambda %.4g (annealed by training: base, gamma, power, lambda_min)",
-                    r.snapshot->loss_state.lambda)
-                .c_str());
+        ImGui::TextUnformatted(printed("lambda %.4g (annealed by training: base, gamma, power, lambda_min)",
+                                       r.snapshot->loss_state.lambda)
+                                   .c_str());
       else
         ImGui::TextDisabled("lambda: annealed by training (base, gamma, power, lambda_min)");
       noteItem(s, (std::string(which ? "B:" : "") + "lambda annealed").c_str());
@@ -274,7 +273,6 @@ void panelLoss(AppState& s, int which) {
   if (r.snapshot && r.snapshot->loss == spec->name) {
     const LossState& st = r.snapshot->loss_state;
     if (st.s > 0) ImGui::Text("s in use: %.3g (learned/adaptive)", st.s);
-
   }
   ImGui::Separator();
   ImGui::TextDisabled("literature settings");
@@ -348,10 +346,10 @@ void panelTraining(AppState& s) {
     size_t n_train = 0, n_test = 0;
     for (size_t k = 0; k < snap->labels.size(); ++k)
       (k < snap->is_test.size() && snap->is_test[k] ? n_test : n_train) += 1;
-    ImGui::TextUnformatted(
-        (printed("loss %.4g", snap->loss_value) + printed("  accuracy %.1f%% train", 100 * snap->train_accuracy) +
-         " / " + test_acc + " test")
-            .c_str());
+    ImGui::TextUnformatted((printed("loss %.4g", snap->loss_value) +
+                            printed("  accuracy %.1f%% train", 100 * snap->train_accuracy) + " / " +
+                            test_acc + " test")
+                               .c_str());
     ImGui::TextDisabled("  on %zu + %zu drawn points (train + test)", n_train, n_test);
     noteItem(s, i ? "B accuracy points" : "accuracy points");
     if (ImGui::IsItemHovered())

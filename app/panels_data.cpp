@@ -26,7 +26,8 @@ void panelData(AppState& s) {
   Config& c = r.config;
   // Every dataset the command line accepts (sim/dataset.h); "csv:PATH" is a file, chosen below.
   const bool is_csv = c.dataset.rfind("csv:", 0) == 0;
-  const std::string preview = is_csv ? "csv: " + c.dataset.substr(c.dataset.find_last_of(":/") + 1) : c.dataset;
+  const std::string preview =
+      is_csv ? "csv: " + c.dataset.substr(c.dataset.find_last_of(":/") + 1) : c.dataset;
   if (ImGui::BeginCombo("dataset", preview.c_str())) {
     for (const std::string& name : datasetNames()) {
       const bool file = name.find(':') != std::string::npos;
@@ -173,8 +174,9 @@ void panelPresets(AppState& s) {
   noteItem(s, "preset file");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("relative to %s", s.files.folder.c_str());
   if (!s.files.json.empty() &&
-      ImGui::BeginListBox("##json files", ImVec2(-1, ImGui::GetTextLineHeightWithSpacing() *
-                                                         std::min<float>(5.5f, s.files.json.size() + 0.5f)))) {
+      ImGui::BeginListBox("##json files",
+                          ImVec2(-1, ImGui::GetTextLineHeightWithSpacing() *
+                                         std::min<float>(5.5f, s.files.json.size() + 0.5f)))) {
     for (const std::string& f : s.files.json)
       if (ImGui::Selectable(f.c_str(), f == s.save_path)) s.save_path = f;
     ImGui::EndListBox();

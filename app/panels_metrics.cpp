@@ -122,7 +122,8 @@ void metricsColumn(const Snapshot& snap) {
            printed("TAR@FAR1e-3 %.3f", v.all.tar_at_far_1e3), printed("EER %.3f", v.all.eer)});
   if (ImGui::IsItemHovered() && !std::isfinite(v.all.eer))
     ImGui::SetTooltip("no test pairs (free embeddings have no test split)");
-  if (v.open_set_accuracy >= 0) ImGui::TextUnformatted(printed("open-set accuracy %.3f", v.open_set_accuracy).c_str());
+  if (v.open_set_accuracy >= 0)
+    ImGui::TextUnformatted(printed("open-set accuracy %.3f", v.open_set_accuracy).c_str());
   const NeuralCollapse& nc = m.neural_collapse;
   phrases({"neural collapse", printed("NC1 %.3g", nc.nc1), printed("NC2 norm %.3g", nc.nc2_equinorm),
            printed("angle %.3g", nc.nc2_equiangular), printed("NC3 %.3g", nc.nc3)});

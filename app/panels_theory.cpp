@@ -151,8 +151,9 @@ void theoryPlot(AppState& s, float height) {
   o.y_unit = "target logit / s";
   o.rect = &s.theory_plot;
   ImGui::PushTextWrapPos(0);
-  ImGui::TextUnformatted("target logit vs angle to the own weight (logit / s at |h| = |w| = 1, lambda = 0); the "
-                         "thick curve is the loss being trained");
+  ImGui::TextUnformatted(
+      "target logit vs angle to the own weight (logit / s at |h| = |w| = 1, lambda = 0); the "
+      "thick curve is the loss being trained");
   ImGui::PopTextWrapPos();
   plotLines("curves", shown, o);
 }
@@ -170,7 +171,8 @@ void curveChecklist(AppState& s) {
 }  // namespace
 
 void panelTheory(AppState& s) {
-  // More than twice the old 200-unit height in the panel; "large" moves it over the embedding view for a projector.
+  // More than twice the old 200-unit height in the panel; "large" moves it over the embedding view for a
+  // projector.
   bool large = s.theory_large;
   if (ImGui::Checkbox("large plot (over the view)", &large)) s.theory_large = large;
   noteItem(s, "theory large");

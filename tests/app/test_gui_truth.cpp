@@ -103,7 +103,9 @@ class Truth : public ::testing::Test {
   fs::path tmp;
 };
 
-bool has(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+bool has(const std::string& text, const std::string& what) {
+  return text.find(what) != std::string::npos;
+}
 
 // A snapshot whose metrics are all undefined or a rounding-level negative, as free embeddings (no test
 // split) and non-margin losses produce them.
@@ -236,8 +238,8 @@ TEST_F(Truth, PresetWithAMissingCsvKeepsTheRunningScene) {
   start(true, c);
   ASSERT_TRUE(waitFor([&] { return s.run[0].snapshot != nullptr; }));
   const fs::path bad = tmp / "bad_csv.json";
-  std::ofstream(bad) << R"({"title": "mine", "loss": "arcface", "dataset": "csv:)" << (tmp / "nope.csv").string()
-                     << "\"}";
+  std::ofstream(bad) << R"({"title": "mine", "loss": "arcface", "dataset": "csv:)"
+                     << (tmp / "nope.csv").string() << "\"}";
   EXPECT_FALSE(loadPreset(s, sess, bad.string()));
   EXPECT_TRUE(has(s.error, "nope.csv")) << s.error;
   EXPECT_EQ(s.run[0].config.dataset, "blobs");
@@ -292,7 +294,8 @@ TEST_F(Truth, TheoryPlotIsLargeTickedDistinctAndHighlightsTheTrainedLoss) {
     }
     for (size_t j = 0; j < i; ++j) {
       const TheoryCurve& b = s.theory_curves[j];
-      const double dr = double(a.color & 255) - (b.color & 255), dg = double((a.color >> 8) & 255) - ((b.color >> 8) & 255),
+      const double dr = double(a.color & 255) - (b.color & 255),
+                   dg = double((a.color >> 8) & 255) - ((b.color >> 8) & 255),
                    db = double((a.color >> 16) & 255) - ((b.color >> 16) & 255);
       EXPECT_GT(std::sqrt(dr * dr + dg * dg + db * db), 40) << a.label << " and " << b.label << " look alike";
     }
@@ -304,7 +307,15 @@ TEST_F(Truth, TheoryPlotIsLargeTickedDistinctAndHighlightsTheTrainedLoss) {
   s.theory_show[other] = false;
   tick(2);
   EXPECT_FALSE(s.theory_curves.back().shown);
-  // Axis ticks in degrees and logits are drawn as text in the plot (checked in the draw list's labels).
+  // For a projector: the same plot over the embedding view (at 1280x800 twice the panel's size again).
+  click("theory large");
+  tick(2);
+  ASSERT_TRUE(s.theory_large);
+  const float big = (s.theory_plot[2] - s.theory_plot[0]) * (s.theory_plot[3] - s.theory_plot[1]);
+  EXPECT_GE(big, 2 * area);
+  EXPECT_GE(s.theory_plot[0], s.views[0].x);
+  EXPECT_LE(s.theory_plot[2], s.views[0].x + s.views[0].w);
+  s.theory_large = false;  // (the large plot's own window would end the text log)
   const std::string text = panelText([&] { panelTheory(s); });
   EXPECT_TRUE(has(text, "curves shown")) << text;
 }
