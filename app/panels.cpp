@@ -184,12 +184,14 @@ void panelLoss(AppState& s, int which) {
     // Losses that anneal lambda (L-/A-Softmax) ignore the `lambda` parameter while training: show the value
     // training uses instead of a slider that would not act.
     if (spec->traits.anneals_lambda && p.name == "lambda") {
+      ImGui::PushTextWrapPos(0);
       if (same_loss && r.snapshot->loss_state.lambda >= 0)
         ImGui::TextUnformatted(printed("lambda %.4g (annealed by training: base, gamma, power, lambda_min)",
                                        r.snapshot->loss_state.lambda)
                                    .c_str());
       else
         ImGui::TextDisabled("lambda: annealed by training (base, gamma, power, lambda_min)");
+      ImGui::PopTextWrapPos();
       noteItem(s, (std::string(which ? "B:" : "") + "lambda annealed").c_str());
       continue;
     }

@@ -74,17 +74,21 @@ void lemmaTable(const Snapshot& snap) {
   const bool margin = spec && spec->traits.has_margin;
   const bool annealed = spec && spec->traits.anneals_lambda;
   const int cols = 2 + (margin ? 2 : 0) + (annealed ? 1 : 0);
-  if (annealed && snap.loss_state.lambda >= 0)
-    ImGui::TextDisabled("lambda now %s: \"at lambda\" is the margin training has at this step",
+  if (annealed) {
+    // Narrow columns: the two pure-margin ones are starred, "now" is the margin at the lambda in use.
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextDisabled("* pure margin (lambda 0); now: at lambda %s, the value training uses",
                         printed("%.3g", snap.loss_state.lambda).c_str());
+    ImGui::PopTextWrapPos();
+  }
   if (!ImGui::BeginTable("lemma", cols, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingStretchProp)) return;
   ImGui::TableSetupColumn("pair");
   ImGui::TableSetupColumn("alpha");
   if (margin) {
-    ImGui::TableSetupColumn(annealed ? "theory (l=0)" : "theory");
-    ImGui::TableSetupColumn(annealed ? "measured (l=0)" : "measured");
+    ImGui::TableSetupColumn(annealed ? "theory*" : "theory");
+    ImGui::TableSetupColumn(annealed ? "meas.*" : "measured");
   }
-  if (annealed) ImGui::TableSetupColumn("at lambda");
+  if (annealed) ImGui::TableSetupColumn("now");
   ImGui::TableHeadersRow();
   for (size_t i = 0; i < m.lemma.size() && i < 12; ++i) {
     const LemmaRow& l = m.lemma[i];

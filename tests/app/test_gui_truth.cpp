@@ -351,6 +351,7 @@ TEST_F(Truth, LemmaColumnsOnlyWhereTheyMeanSomething) {
   EXPECT_TRUE(has(arc, "measured")) << arc;
   EXPECT_FALSE(has(arc, "at lambda")) << arc;
   EXPECT_TRUE(has(sphere, "at lambda")) << sphere;
+  EXPECT_TRUE(has(sphere, "| now")) << sphere;
 }
 
 // ------------------------------------------------------------------------------------- no nan anywhere
