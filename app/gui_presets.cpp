@@ -94,6 +94,24 @@ Preset parsePreset(const std::string& path) {
     };
     text("title", out.title);
     text("description", out.description);
+    if (j.contains("view")) {
+      const nlohmann::json& v = j["view"];
+      if (!v.is_object())
+        throw UserError("preset key 'view': expected an object {\"raw\", \"annotate\", \"true_norm\"}");
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        bool* dst = it.key() == "raw"         ? &out.raw
+                    : it.key() == "annotate"  ? &out.annotate
+                    : it.key() == "true_norm" ? &out.true_norm
+                                              : nullptr;
+        if (!dst)
+          throw UserError("preset key 'view." + shortText(it.key()) +
+                          "' is unknown (allowed: raw, annotate, true_norm)");
+        if (!it.value().is_boolean())
+          throw UserError("preset key 'view." + it.key() + "': expected true or false");
+        *dst = it.value().get<bool>();
+      }
+      j.erase("view");
+    }
     nlohmann::json compare;
     if (j.contains("compare")) compare = j["compare"], j.erase("compare");
     applyConfigJson(j, out.a);
@@ -150,6 +168,11 @@ bool loadPreset(AppState& s, Session& sess, const std::string& path) {
   s.dim3 = p.a.dim == 3;
   s.preset_compare = p.compare;
   s.preset_b = p.b;
+  for (RunState& r : s.run) {
+    r.view.show_raw = p.raw;
+    r.view.show_annotations = p.annotate;
+    r.view.weights_true_norm = p.true_norm;
+  }
   if (p.compare) {
     s.run[1].config = p.b;
   } else {
