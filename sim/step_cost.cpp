@@ -34,16 +34,17 @@ std::string stepCostNote(const Config& config, double steps_per_second, double m
   // Held back by a speed cap, the rate says nothing about the cost, unless it falls well short of the cap.
   const bool capped = max_steps_per_second > 0 && steps_per_second >= 0.8 * max_steps_per_second;
   if (measured && !capped) {
-    std::snprintf(buf, sizeof buf, "%.3g ms a step", 1000.0 / steps_per_second);
+    const double ms = 1000.0 / steps_per_second;
+    std::snprintf(buf, sizeof buf, ms >= 100 ? "%.0f ms a step" : "%.3g ms a step", ms);
     note = buf;
   }
   if (rows < config.batch) {
-    std::snprintf(buf, sizeof buf, "%s%d of the batch's %d rows scored a step (pairs and triplets sampled)",
-                  note.empty() ? "" : "; ", rows, config.batch);
+    std::snprintf(buf, sizeof buf, "%s%d of the batch's %d rows a step (sampled)", note.empty() ? "" : "; ",
+                  rows, config.batch);
     note += buf;
   }
   const bool is_slow = measured && !capped && steps_per_second < kSlowBelow;
-  if (is_slow) note += "; slow: a smaller batch, network or number of classes steps faster";
+  if (is_slow) note += "; slow: a smaller batch, network or class count is faster";
   if (slow) *slow = is_slow;
   return note;
 }

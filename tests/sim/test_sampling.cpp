@@ -124,6 +124,7 @@ TEST(Sampling, TheStepCostNoteSaysWhenStepsAreSlow) {
   const std::string n1 = stepCostNote(freeEmbeddings("triplet", 2048), 2.0, 0, &slow);
   EXPECT_TRUE(slow) << n1;
   EXPECT_NE(n1.find("500 ms a step"), std::string::npos) << n1;
+  EXPECT_NE(stepCostNote(freeEmbeddings("tpe", 2048), 0.8, 0).find("1250 ms a step"), std::string::npos);
   EXPECT_NE(n1.find("256 of the batch's 2048 rows"), std::string::npos) << n1;
   const std::string n2 = stepCostNote(freeEmbeddings("arcface", 256), 1000, 0, &slow);
   EXPECT_FALSE(slow) << n2;
