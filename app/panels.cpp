@@ -17,6 +17,7 @@
 #include "sim/loss.h"
 #include "sim/math.h"
 #include "sim/param_lookup.h"
+#include "sim/trainer.h"
 
 namespace ms {
 
@@ -356,6 +357,13 @@ void panelTraining(AppState& s) {
     noteItem(s, i ? "B accuracy points" : "accuracy points");
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("the views' points; `train --metrics` reports accuracy over every sample");
+    bool slow = false;  // the step's cost, and a warning under 5 steps/s (sim/step_cost.cpp)
+    const std::string cost = stepCostNote(s.run[i].config, snap->paused ? 0 : snap->steps_per_second,
+                                          s.max_steps_per_second, &slow);
+    ImGui::PushStyleColor(ImGuiCol_Text,
+                          slow ? ImVec4(1, 0.6f, 0.2f, 1) : ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    if (!cost.empty()) ImGui::TextWrapped("%s", cost.c_str());
+    ImGui::PopStyleColor();
   }
   if (!s.frame_ms.empty()) {
     float mx = 0, sum = 0;
