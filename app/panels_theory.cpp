@@ -22,11 +22,11 @@ namespace ms {
 // ------------------------------------------------------------------------------------------------ Theory
 // Target logit on the cosine scale: target logit at |h| = |w| = 1 divided by the test logit at theta = 0, so
 // losses with a scale s overlay the ones without (the ArcFace paper's Fig. 3 axes). Lambda 0: pure psi.
-double curveAt(const LossSpec& spec, const LossParams& p, double theta) {
+double curveAt(const LossSpec& spec, const LossParams& p, double theta, double hnorm) {
   LossState st;
   st.lambda = 0;
-  const double unit = testLogit(spec, p, st, 0, 1.0, 1.0, 1.0);
-  const double v = targetLogit(spec, p, st, 0, std::cos(theta), 1.0, 1.0);
+  const double unit = testLogit(spec, p, st, 0, 1.0, hnorm, 1.0);
+  const double v = targetLogit(spec, p, st, 0, std::cos(theta), hnorm, 1.0);
   return unit != 0 ? v / std::fabs(unit) : v;
 }
 
@@ -64,6 +64,23 @@ struct Curve {
   int variant = -1;  // the loss's `variant` choice this curve draws, or -1
 };
 
+// The 10th, 50th and 90th percentiles of |h| over the points of the run that trains `loss`, or empty.
+std::vector<double> normPercentiles(const AppState& s, const std::string& loss) {
+  for (int i = 0; i < (s.compare ? 2 : 1); ++i) {
+    const SnapshotPtr& snap = s.run[i].snapshot;
+    if (s.run[i].config.loss != loss || !snap || snap->dim <= 0 || snap->embeddings.empty()) continue;
+    std::vector<double> n;
+    for (size_t k = 0; k + size_t(snap->dim) <= snap->embeddings.size(); k += size_t(snap->dim)) {
+      double q = 0;
+      for (int j = 0; j < snap->dim; ++j) q += double(snap->embeddings[k + j]) * snap->embeddings[k + j];
+      n.push_back(std::sqrt(q));
+    }
+    std::sort(n.begin(), n.end());
+    return {n[n.size() / 10], n[n.size() / 2], n[n.size() * 9 / 10]};
+  }
+  return {};
+}
+
 std::vector<Curve> allCurves(const AppState& s) {
   constexpr int kN = 181;
   std::vector<Curve> out;
@@ -82,14 +99,32 @@ std::vector<Curve> allCurves(const AppState& s) {
       c.series.label = spec.name + (variant ? " " + variant->choices[v] : std::string());
       c.series.dashed = variant && v > 0;
       c.series.y.resize(kN);
+      // A margin that depends on |h| (MagFace, AdaFace) is drawn at the run's own feature norms: at |h| = 1
+      // MagFace's is the clamped l_a's. The curves at the 10th, 50th and 90th percentile stand for the run,
+      // when they differ from each other; otherwise the |h| = 1 curve.
+      std::vector<double> norms = {1.0};
+      if (spec.traits.feature_norm && spec.traits.has_margin) {
+        const std::vector<double> q = normPercentiles(s, spec.name);
+        if (!q.empty()) norms = q;
+      }
+      std::vector<Curve> at;
       try {
-        for (int i = 0; i < kN; ++i) c.series.y[i] = (float)curveAt(spec, pv, kPi * i / (kN - 1));
+        for (double hn : norms) {
+          Curve cn = c;
+          for (int i = 0; i < kN; ++i) cn.series.y[i] = (float)curveAt(spec, pv, kPi * i / (kN - 1), hn);
+          if (norms.size() > 1) cn.series.label += " |h| " + fmtShort(hn);
+          at.push_back(std::move(cn));
+        }
       } catch (const std::exception&) {
         continue;
       }
-      bool repeat = false;
-      for (const Curve& o : out) repeat |= o.series.y == c.series.y;
-      if (!repeat) out.push_back(std::move(c));
+      if (at.size() > 1 && at.front().series.y == at.back().series.y)
+        at.resize(1), at[0].series.label = c.series.label;
+      for (Curve& cn : at) {
+        bool repeat = false;
+        for (const Curve& o : out) repeat |= o.series.y == cn.series.y;
+        if (!repeat) out.push_back(std::move(cn));
+      }
     }
   }
   return out;
