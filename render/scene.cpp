@@ -137,7 +137,7 @@ void viewMatrix(const Snapshot& s, const ViewOptions& view, int width, int heigh
                 float m[16]) {
   Scene sc = sceneFrame(s, view, width, height, pixel_scale);
   // The footer's height (lemma rows) depends on the rule: made as buildScene makes it, so both layouts agree.
-  if (view.show_annotations) sc.rule = makeDecisionRule(s);
+  if (view.show_annotations) sc.rule = makeDecisionRule(s, false);
   switch (sc.view.kind) {
     case ViewKind::Circle:
     case ViewKind::Raw:

@@ -195,10 +195,10 @@ void placeLabels(Scene& sc) {
   for (const Shape& sh : sc.over) {
     if (sh.role != "weight" || sh.pts.size() < 2) continue;
     if (sh.kind == Shape::Kind::Stroke) {
-      arrows.push_back({sh.pts[0], sh.pts[1], 0.5f * sh.width + 1});
+      arrows.push_back({sh.pts[0], sh.pts[1], 0.5f * sh.width + 2 * u});
     } else if (sh.kind == Shape::Kind::Fill) {
       for (size_t i = 0; i < sh.pts.size(); ++i)
-        arrows.push_back({sh.pts[i], sh.pts[(i + 1) % sh.pts.size()], 1});
+        arrows.push_back({sh.pts[i], sh.pts[(i + 1) % sh.pts.size()], 2.5f * u});
     }
   }
   std::vector<TextItem> fixed, movable;
