@@ -92,7 +92,11 @@ std::vector<std::string> arrowNotes(const Snapshot& s, const Scene& sc) {
   } else if (r.spec->traits.weight_norm) {
     out.push_back("arrows: directions of W only (the loss also uses |W|)");
   }
-  (void)s;
+  // Sub-centres: the loss takes each class's best of its k rows, the regions are drawn from the dominant
+  // row only (the one most of the class's points are nearest to); a faint row may reach into another
+  // class's region, which the picture does not show.
+  if (!s.subcentres.empty())
+    out.push_back("faint arrows: sub-centres; regions from each class's dominant sub-centre only");
   return out;
 }
 

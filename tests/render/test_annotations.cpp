@@ -362,6 +362,17 @@ TEST(Annotations, ClassMeanArrowsAndDirectionOnlyArrowsSayWhatTheyAre) {
       EXPECT_EQ(directions, spec.traits.weight_norm) << spec.name;
     }
   }
+  // Sub-centres: the regions come from each class's dominant row, and the figure says so.
+  auto s = snapshot("subcenter-arcface", 2, spread(4));
+  for (size_t k = 0; k < s->weights.size(); k += 2)
+    for (double turn : {0.0, 0.3, -0.3})
+      s->subcentres.insert(s->subcentres.end(),
+                           {s->weights[k] * std::cos(turn) - s->weights[k + 1] * std::sin(turn),
+                            s->weights[k] * std::sin(turn) + s->weights[k + 1] * std::cos(turn)});
+  bool said = false;
+  for (const TextItem& t : buildScene(*s, v, 1000, 800, 1, {1, 1, 1, 1}).texts)
+    said |= t.text.find("dominant sub-centre only") != std::string::npos;
+  EXPECT_TRUE(said);
 }
 
 // The header of a `render` figure against the metrics JSON of the same run: the same test accuracy, or the
