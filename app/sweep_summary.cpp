@@ -248,8 +248,10 @@ SweepSummary summarize(const std::vector<RunRecord>& runs) {
 
 std::string groupName(const SweepSummary& s, const SweepGroup& g) {
   if (s.columns.empty()) return "all runs";
-  std::string n;
-  for (size_t c = 0; c < s.columns.size(); ++c) n += (c ? ", " : "") + s.columns[c] + "=" + g.labels[c];
+  std::string
+      n;  // a key without a value here (a parameter this loss lacks or leaves at its default) is left out
+  for (size_t c = 0; c < s.columns.size(); ++c)
+    if (!g.labels[c].empty()) n += (n.empty() ? "" : ", ") + s.columns[c] + "=" + g.labels[c];
   return n;
 }
 

@@ -60,7 +60,7 @@ std::string summaryCsv(const SweepSummary& s);
 std::string summaryMarkdown(const SweepSummary& s);
 // One panel per metric (mean and 95% interval per group, each seed as a faint dot) and a key of the groups.
 std::vector<uint8_t> summaryFigure(const SweepSummary& s, int& width, int& height);
-// "loss=arcface, m=0.5" (or "all runs" when nothing differs).
+// "loss=arcface, m=0.5" (or "all runs" when nothing differs); empty values are left out.
 std::string groupName(const SweepSummary& s, const SweepGroup& g);
 
 }  // namespace ms
