@@ -37,6 +37,24 @@ struct RunState {
   uint64_t input_version = UINT64_MAX;
   bool sent_paused = false;  // what the worker was last told
   double sent_speed = 0;
+  // The config the worker is known to train (its last push that raised no error). A push the worker refuses
+  // (a bad CSV path, a missing Fashion-MNIST) puts this back into `config`, so that every panel shows what
+  // is really training; `error` says what was refused.
+  Config good_config;
+  bool have_good = false;
+  Config pushed_config;         // the last push, waiting for a snapshot that reflects it
+  uint64_t pushed_version = 0;  // its Controls version; 0: nothing waiting
+  std::set<std::string>
+      dismissed;  // warning codes whose banner the user closed (shown again when they return)
+};
+
+// One curve of the Theory tab's target-logit plot as last drawn (tests read these).
+struct TheoryCurve {
+  std::string label;
+  uint32_t color = 0;  // ImU32; 0 when not shown
+  float width = 1;     // line width multiple: the trained loss is drawn thicker
+  bool shown = false;
+  bool active = false;  // the loss run A trains
 };
 
 // A view on screen: which run and what kind, in ImGui display coordinates (logical pixels, y down).
@@ -80,6 +98,13 @@ struct Requests {
   bool start_compare = false;  // turn comparison mode on or off (flag in AppState)
 };
 
+// Files the Data and Presets panels offer, listed by the frame driver (panels never touch the file system).
+struct FileLists {
+  std::vector<std::string> csv, json;  // *.csv and *.json in the current folder, sorted
+  std::string folder;                  // that folder
+  double time = -1e9;                  // when listed (app clock)
+};
+
 struct AppState {
   RunState run[2];       // run[1] is used in comparison mode only
   bool compare = false;  // two losses side by side, same data and seed
@@ -87,6 +112,16 @@ struct AppState {
   double max_steps_per_second = 0;  // 0 = unlimited
   bool dim3 = false;                // mirrors run[0].config.dim == 3; the 2-D/3-D switch
   double theory_alpha_deg = -1;     // Theory panel's weight angle set by the user; <0: the run's smallest
+  std::map<std::string, bool> theory_show;  // the user's tick for a curve (by label); else shownByDefault
+  bool theory_large = false;                // the target-logit plot over the embedding view
+  std::vector<TheoryCurve> theory_curves;   // as last drawn
+  std::array<float, 4> theory_plot{};       // its data frame as last drawn (x0, y0, x1, y1)
+  // A preset's "compare" run (its loss and params): ticking compare again restores it, not the contrast.
+  bool preset_compare = false;
+  Config preset_b;
+  std::string csv_path;        // the Data panel's CSV file field
+  bool data_csv_open = false;  // the CSV chooser is shown (csv picked, no file loaded yet)
+  FileLists files;
 
   // Presentation
   bool show_panels = true;
@@ -112,9 +147,10 @@ struct AppState {
   Requests req;
 
   // Messages for the user (shown in the status bar / banner); the newest first.
-  std::string status;      // informational, e.g. "saved /tmp/x.png"
-  std::string error;       // red banner: bad preset, I/O failure
-  double status_time = 0;  // when status was set
+  std::string status;                  // informational, e.g. "saved /tmp/x.png"
+  std::string error;                   // red banner: bad preset, I/O failure
+  std::array<float, 4> banner_rect{};  // the banner as last drawn (x0, y0, x1, y1); zero when none
+  double status_time = 0;              // when status was set
 
   // Hover
   std::string hover_text;  // tooltip contents for the point under the mouse

@@ -10,9 +10,12 @@
 // of a shared core.
 //
 // Why these values (scripts/load_test.sh; the README's performance table has the figures and their caveat):
-// - worker 2 (weight 655): beside two busy nice-0 processes on two cores it must keep a third of its unloaded
-//   rate, and its share of what the UI leaves is about 655 / (2 x 1024 + 655); measured 0.26-0.60 of the
-//   unloaded rate over four runs, where nice 10 (weight 110) kept 0.06. Nice 0 would be the UI's own.
+// - worker 1 (weight 820): beside two busy nice-0 processes on two cores it must keep a third of its unloaded
+//   rate; its share of two cores is about 2 x 820 / (2 x 1024 + 820) = 0.57 of one (nice 2, weight 655:
+//   0.48). Interleaved runs, five each: nice 1 kept 0.40-0.61 (median 0.46) with unloaded frame p99
+//   11.2-16.2 ms; nice 2 kept 0.30-0.46 (median 0.45, one run under 1/3) with unloaded p99 12.0-27.3 ms.
+//   Nice 10 (weight 110) kept 0.06; nice 0 would be the UI's own. Holding training back while the UI
+//   rasterised a frame (tried, two runs) halved the unloaded rate and did not lower the unloaded p99.
 // - views 5 (weight 335): the view thread needs far less CPU than training (at most 30 images a second) and
 //   competes with the UI frame for the rasteriser, so it yields more; gui_main also hands it new jobs once a
 //   frame is rasterised, so that it draws while the UI waits for its next slot.
@@ -24,7 +27,7 @@ namespace ms {
 
 enum class BackgroundRole { Worker, Views };
 
-// The nice value of a role's threads.
+// How much higher than the UI thread's nice value a role's threads run (added to the caller's own).
 int backgroundNice(BackgroundRole role);
 
 // Gives the calling thread (only it, not the process) the nice value of `role`. Raising one's own nice value

@@ -429,7 +429,7 @@ Config loadConfigFile(const std::string& path) {
     j = std::move(c);
   }
   // The desktop app's own preset keys (see app/gui_frame.cpp) are not training options.
-  for (const char* k : {"title", "description", "compare"}) j.erase(k);
+  for (const char* k : {"title", "description", "compare", "view"}) j.erase(k);
   Config c;
   try {
     applyConfigJson(j, c);

@@ -49,6 +49,8 @@ struct Preset {
   Config a, b;
   bool compare = false;
   std::string title, description;
+  // The preset's "view": what its claim needs drawn (e.g. center loss: raw features); both runs' views.
+  bool raw = false, annotate = false, true_norm = false;
 };
 Preset parsePreset(const std::string& path);
 

@@ -49,6 +49,7 @@ struct GuiOptions {
   std::string screenshot_ui;
   double screenshot_at = -1;
   double screenshot_every = 0;  // seconds between scripted presses of the screenshot key; 0: none
+  double compare_at = -1;       // seconds: tick "compare" once then (screenshots, the e2e test)
   std::string shot_dir;
   float ui_scale = 1;
   std::string tab;          // --tab Metrics|Theory|Presets: the right-hand tab to open on
@@ -61,12 +62,13 @@ const char* kGuiHelp =
     "                   [--quit-after SECONDS]\n"
     "                   [--report FILE] [--bench] [--no-vsync] [--max-fps N] [--screenshot-ui FILE.png]\n"
     "                   [--screenshot-at SECONDS] [--screenshot-every SECONDS] [--shot-dir DIR]\n"
-    "                   [--tab Metrics|Theory|Presets]\n"
+    "                   [--tab Metrics|Theory|Presets] [--compare-at SECONDS]\n"
     "Opens the desktop app on assets/presets/default.json (or --config).\n"
     "  --report FILE     at exit: frame_time_ms{p50,p90,p99,max}, steps_per_second, control_latency_ms "
     "(JSON)\n"
     "  --max-fps N       pace frames at N a second (default: the monitor's refresh rate; 0: no cap)\n"
     "  --screenshot-every S  press the screenshot key every S seconds (load tests; with --shot-dir)\n"
+    "  --compare-at S    tick \"compare\" once after S seconds (the report then says what A and B did)\n"
     "  --bench           scripted measurement: training with m changed twice a second, then paused (implies\n"
     "                    --no-vsync; use with --quit-after and --report)\n"
     "Keys: space pause, . single step, r reset, s screenshot, h/Tab hide panels, F11 fullscreen.\n";
@@ -121,6 +123,8 @@ GuiOptions parseArgs(int argc, char** argv) {
       o.screenshot_every = number(a, value(), 0.05, 3600);
     else if (a == "--shot-dir")
       o.shot_dir = value();
+    else if (a == "--compare-at")
+      o.compare_at = number(a, value(), 0, 86400);
     else if (a == "--fullscreen")
       o.fullscreen = true;
     else if (a == "--tab") {
@@ -139,7 +143,7 @@ GuiOptions parseArgs(int argc, char** argv) {
           "unknown GUI option '" + a +
           "' (allowed: --config, --width, --height, --ui-scale, --quit-after, --report, --bench, "
           "--no-vsync, --max-fps, --screenshot-ui, --screenshot-at, --screenshot-every, --shot-dir, --tab, "
-          "--fullscreen, --no-renderer; see --gui-help)");
+          "--compare-at, --fullscreen, --no-renderer; see --gui-help)");
   }
   // Every output is checked before any window opens: a run that cannot save its report is a user error now,
   // not a silent loss at exit.
@@ -323,6 +327,8 @@ int cmdGui(int argc, char** argv) {
   size_t points = 0;
   int window_rect[4] = {0, 0, opt.width, opt.height};  // restored when fullscreen ends
   double last = seconds(), next_frame = last;
+  bool compare_done = false;
+  int64_t a_step_at_compare = -1;
 
   while (!glfwWindowShouldClose(win)) {
     // Frame time: from the start of a frame's work to the end of its swap, the pacing wait excluded.
@@ -332,6 +338,11 @@ int cmdGui(int argc, char** argv) {
     const bool last_frame = opt.quit_after > 0 && t >= opt.quit_after;
     s.now = t;
     const BenchPhase phase = script.tick(s, t);
+    if (opt.compare_at >= 0 && t >= opt.compare_at && !compare_done) {
+      compare_done = true;
+      s.req.start_compare = true;
+      a_step_at_compare = s.run[0].snapshot ? s.run[0].snapshot->step : -1;
+    }
 
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
@@ -398,6 +409,16 @@ int cmdGui(int argc, char** argv) {
     j["points_on_screen"] = points;  // in the embedding view(s); the input view draws the same points again
     j["window"] = {opt.width, opt.height};
     j["vsync"] = opt.vsync;
+    if (compare_done) {
+      // Turning compare on must not restart A; B trains the loss the lecture contrasts with A's.
+      const Snapshot* a = s.run[0].snapshot.get();
+      const Snapshot* b = s.run[1].snapshot.get();
+      j["compare"] = {{"a_step_at_compare", a_step_at_compare},
+                      {"a_step_at_exit", a ? a->step : -1},
+                      {"a_loss", s.run[0].config.loss},
+                      {"b_loss", s.run[1].config.loss},
+                      {"b_step_at_exit", b ? b->step : -1}};
+    }
     j["renderer"] = sess.views != nullptr;
     j["view_images"] = sess.views ? sess.views->imagesDrawn() : 0;
     try {

@@ -10,24 +10,33 @@ namespace ms {
 
 ImU32 seriesColor(int i, float alpha) {
   // Tableau 10 (distinguishable and familiar from paper figures), then six more so that the theory panel's
-  // sixteen curves do not share a colour.
-  static const unsigned kRgb[16] = {0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2, 0x59a14f, 0xedc948,
+  // sixteen curves do not share a colour, and eight more for the Theory tab with every curve ticked.
+  static const unsigned kRgb[24] = {0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2, 0x59a14f, 0xedc948,
                                     0xb07aa1, 0xff9da7, 0x9c755f, 0xbab0ac, 0x17becf, 0xbcbd22,
-                                    0xd62728, 0x9467bd, 0xaec7e8, 0x98df8a};
-  const unsigned c = kRgb[((i % 16) + 16) % 16];
+                                    0xd62728, 0x9467bd, 0xaec7e8, 0x98df8a, 0xffffff, 0x00ff7f,
+                                    0xff00ff, 0xffd700, 0x40e0d0, 0xa0522d, 0x3333ff, 0x7cfc00};
+  const unsigned c = kRgb[((i % 24) + 24) % 24];
   return IM_COL32((c >> 16) & 255, (c >> 8) & 255, c & 255, (int)(alpha * 255));
 }
 
 bool plotLines(const char* id, const std::vector<PlotSeries>& series, const PlotOptions& opt) {
   ImGui::PushID(id);
   const float scale = ImGui::GetFontSize() / 13.0f;
+  const float fs = ImGui::GetFontSize();
+  const bool ticks = !opt.x_ticks.empty() || !opt.y_ticks.empty();
   const float w = std::max(50.0f, ImGui::GetContentRegionAvail().x);
   const float h = opt.height * scale;
-  const ImVec2 p0 = ImGui::GetCursorScreenPos();
-  ImGui::InvisibleButton("plot", ImVec2(w, h));
+  const ImVec2 c0 = ImGui::GetCursorScreenPos();
+  // With ticks: a unit line above, the y labels' gutter on the left and the x labels' line below.
+  const float gut_l = ticks ? ImGui::CalcTextSize("-1.5").x + 6 : 0;
+  const float gut_t = ticks && (*opt.y_unit || *opt.x_unit) ? fs + 2 : 0;
+  const float gut_b = ticks ? fs + 4 : 0;
+  ImGui::InvisibleButton("plot", ImVec2(w, h + gut_t + gut_b));
+  const ImVec2 p0(c0.x + gut_l, c0.y + gut_t);
   const bool hovered = ImGui::IsItemHovered();
   ImDrawList* dl = ImGui::GetWindowDrawList();
-  const ImVec2 p1(p0.x + w, p0.y + h);
+  const ImVec2 p1(c0.x + w, p0.y + h);
+  if (opt.rect) *opt.rect = {p0.x, p0.y, p1.x, p1.y};
   dl->AddRectFilled(p0, p1, IM_COL32(20, 22, 28, 255));
   dl->AddRect(p0, p1, IM_COL32(90, 90, 100, 255));
 
@@ -50,10 +59,36 @@ bool plotLines(const char* id, const std::vector<PlotSeries>& series, const Plot
   }
   const float left = p0.x + 2, right = p1.x - 2, top = p0.y + 2, bottom = p1.y - 2;
   auto toY = [&](float v) { return bottom - (v - y0) / (y1 - y0) * (bottom - top); };
-  // Quarter grid lines for orientation.
-  for (int g = 1; g < 4; ++g) {
-    const float gy = top + g * (bottom - top) / 4;
-    dl->AddLine(ImVec2(left, gy), ImVec2(right, gy), IM_COL32(60, 60, 70, 255));
+  auto toX = [&](float v) { return left + (v - opt.x0) / (opt.x1 - opt.x0) * (right - left); };
+  const ImU32 grid = IM_COL32(60, 60, 70, 255), label = IM_COL32(190, 190, 200, 255);
+  char tick[32];
+  if (ticks) {
+    for (float t : opt.y_ticks) {
+      if (t < y0 || t > y1) continue;
+      dl->AddLine(ImVec2(left, toY(t)), ImVec2(right, toY(t)), grid);
+      std::snprintf(tick, sizeof tick, "%g", t);
+      const float tw = ImGui::CalcTextSize(tick).x;
+      dl->AddText(ImVec2(p0.x - 4 - tw, toY(t) - fs / 2), label, tick);
+    }
+    for (size_t i = 0; i < opt.x_ticks.size(); ++i) {
+      const float t = opt.x_ticks[i];
+      dl->AddLine(ImVec2(toX(t), top), ImVec2(toX(t), bottom), grid);
+      std::snprintf(tick, sizeof tick, "%g", t);
+      const float tw = ImGui::CalcTextSize(tick).x;
+      // Centred under the tick, kept inside the plot's width.
+      const float tx = std::clamp(toX(t) - tw / 2, c0.x, c0.x + w - tw);
+      dl->AddText(ImVec2(tx, p1.y + 2), label, tick);
+    }
+    // The units on the line above the frame: y's at the left, x's at the right.
+    if (*opt.y_unit) dl->AddText(ImVec2(c0.x, c0.y), label, opt.y_unit);
+    if (*opt.x_unit)
+      dl->AddText(ImVec2(c0.x + w - ImGui::CalcTextSize(opt.x_unit).x, c0.y), label, opt.x_unit);
+  } else {
+    // Quarter grid lines for orientation.
+    for (int g = 1; g < 4; ++g) {
+      const float gy = top + g * (bottom - top) / 4;
+      dl->AddLine(ImVec2(left, gy), ImVec2(right, gy), grid);
+    }
   }
   if (std::isfinite(opt.hline) && opt.hline > y0 && opt.hline < y1)
     dl->AddLine(ImVec2(left, toY(opt.hline)), ImVec2(right, toY(opt.hline)), IM_COL32(140, 140, 150, 255));
@@ -62,8 +97,9 @@ bool plotLines(const char* id, const std::vector<PlotSeries>& series, const Plot
   std::vector<ImVec2> pts;
   // A whole-pixel width lets ImGui anti-alias the line with its texture (two triangles a segment) rather
   // than with geometry fringes (six).
-  const float line_w = std::max(1.0f, std::round(1.5f * scale));
+  const float base_w = std::max(1.0f, std::round(1.5f * scale));
   for (const auto& s : series) {
+    const float line_w = std::max(1.0f, std::round(base_w * s.width));
     const int n = (int)s.y.size();
     if (n < 1) continue;
     // One vertex per two pixels: under a software rasteriser each line segment's triangles cost more than
@@ -86,11 +122,13 @@ bool plotLines(const char* id, const std::vector<PlotSeries>& series, const Plot
   }
   dl->PopClipRect();
 
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.3g", y1);
-  dl->AddText(ImVec2(left + 2, top), IM_COL32(170, 170, 180, 255), buf);
-  std::snprintf(buf, sizeof buf, "%.3g", y0);
-  dl->AddText(ImVec2(left + 2, bottom - ImGui::GetFontSize()), IM_COL32(170, 170, 180, 255), buf);
+  if (!ticks) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3g", y1);
+    dl->AddText(ImVec2(left + 2, top), IM_COL32(170, 170, 180, 255), buf);
+    std::snprintf(buf, sizeof buf, "%.3g", y0);
+    dl->AddText(ImVec2(left + 2, bottom - ImGui::GetFontSize()), IM_COL32(170, 170, 180, 255), buf);
+  }
 
   if (hovered) {
     const float fx = std::clamp((ImGui::GetIO().MousePos.x - left) / (right - left), 0.0f, 1.0f);
@@ -111,7 +149,8 @@ bool plotLines(const char* id, const std::vector<PlotSeries>& series, const Plot
     bool first = true;
     for (const auto& s : series) {
       char entry[96];
-      std::snprintf(entry, sizeof entry, "%s%s", s.dashed ? "- - " : "-- ", s.label.c_str());
+      std::snprintf(entry, sizeof entry, "%s%s%s", s.dashed ? "- - " : "-- ", s.label.c_str(),
+                    s.width > 1 ? " (trained)" : "");
       if (!first) {
         const float w = ImGui::CalcTextSize(entry).x;
         if (ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x + w <= right_edge) ImGui::SameLine();

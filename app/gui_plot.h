@@ -3,8 +3,8 @@
 #pragma once
 #include <imgui.h>
 
+#include <array>
 #include <cmath>
-
 #include <string>
 #include <vector>
 
@@ -15,6 +15,7 @@ struct PlotSeries {
   std::vector<float> y;  // evenly spaced over the x range
   ImU32 color = 0xffffffff;
   bool dashed = false;
+  float width = 1;  // line width as a multiple of the normal one (the Theory tab's active loss: 3)
 };
 
 struct PlotOptions {
@@ -25,6 +26,12 @@ struct PlotOptions {
   bool legend = true;        //
   const char* x_label = "";  // e.g. "step", "theta (deg)"
   float hline = NAN;         // a horizontal reference line (e.g. 0), NaN = none
+  // Labelled ticks with grid lines (else quarter grid lines and the y range at the corners). With ticks the
+  // plot keeps a gutter left of and below its frame for the labels.
+  std::vector<float> x_ticks, y_ticks;
+  const char* x_unit = "";               // printed above the frame at the right, e.g. "theta in deg"
+  const char* y_unit = "";               // printed above the y axis
+  std::array<float, 4>* rect = nullptr;  // out: the data frame (x0, y0, x1, y1) in screen coordinates
 };
 
 // Draws the plot as one item of the current window (width = available width). Returns true when hovered.

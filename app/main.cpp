@@ -25,6 +25,9 @@ const char* kHelp =
     "       marginscope render [options] --out FILE.png [--svg FILE.svg] [--metrics FILE]\n"
     "       marginscope eval-loss  < request.json\n"
     "       marginscope losses [--json]\n"
+    "       marginscope sweep  [options] --vary KEY=V1,V2 --seeds 1-5 --out DIR [--jobs N | "
+    "--emit-commands]\n"
+    "       marginscope sweep  --collect DIR\n"
     "       marginscope SUBCOMMAND --help        options of one subcommand\n"
     "\n"
     "GUI options: --config FILE, --width W, --height H, --quit-after SECONDS, --report FILE\n"
@@ -67,7 +70,9 @@ void enterPortableMode(char** argv) {
 }
 
 bool portableFlag(int argc, char** argv) {
-  if (argc < 2 || (std::strcmp(argv[1], "train") != 0 && std::strcmp(argv[1], "render") != 0)) return false;
+  if (argc < 2 || (std::strcmp(argv[1], "train") != 0 && std::strcmp(argv[1], "render") != 0 &&
+                   std::strcmp(argv[1], "sweep") != 0))
+    return false;
   for (int i = 2; i < argc; ++i)
     if (std::strcmp(argv[i], "--portable") == 0) return true;
   return false;
@@ -101,10 +106,11 @@ int main(int argc, char** argv) {
       if (a == "render") return ms::cmdRender(argc - 1, argv + 1);
       if (a == "eval-loss") return ms::cmdEvalLoss(argc - 1, argv + 1);
       if (a == "losses") return ms::cmdLosses(argc - 1, argv + 1);
+      if (a == "sweep") return ms::cmdSweep(argc - 1, argv + 1);
       if (a[0] != '-') {
         std::fprintf(
             stderr,
-            "marginscope: unknown subcommand '%s' (allowed: train, render, eval-loss, losses, or none "
+            "marginscope: unknown subcommand '%s' (allowed: train, render, eval-loss, losses, sweep, or none "
             "for the GUI; see --help)\n",
             a.c_str());
         return 2;

@@ -11,23 +11,21 @@
 #include <cstdio>
 
 #include "app/gui_plot.h"
+#include "app/panels_util.h"
 #include "sim/errors.h"
 #include "sim/lemma.h"
 #include "sim/loss.h"
 #include "sim/math.h"
 #include "sim/param_lookup.h"
+#include "sim/trainer.h"
 
 namespace ms {
 
-namespace {
-
-bool sliderDouble(const char* label, double* v, double lo, double hi, bool log = false,
-                  const char* fmt = "%.4g") {
+bool sliderDouble(const char* label, double* v, double lo, double hi, bool log, const char* fmt) {
   return ImGui::SliderScalar(label, ImGuiDataType_Double, v, &lo, &hi, fmt,
                              log ? ImGuiSliderFlags_Logarithmic : 0);
 }
 
-// Data and model edits reset the run, so they are sent when the user lets go of the widget, not per drag.
 void markOnRelease(RunState& r) {
   if (ImGui::IsItemDeactivatedAfterEdit()) r.dirty = true;
 }
@@ -48,7 +46,6 @@ bool comboStrings(const char* label, std::string& value, const std::vector<std::
   return changed;
 }
 
-// Keeps the next button on this line when it fits in the window, else starts a new line.
 void sameLineIfFits(const char* next_label) {
   const ImGuiStyle& st = ImGui::GetStyle();
   const float w = ImGui::CalcTextSize(next_label).x + 2 * st.FramePadding.x;
@@ -67,8 +64,6 @@ const LossSpec* tryFindLoss(const std::string& name) {
 double curParam(const RunState& r, const LossSpec& spec, const std::string& name) {
   return paramValue(spec, r.config.params, name);
 }
-
-}  // namespace
 
 void noteItem(AppState& s, const char* label) {
   if (!s.record_items) return;
@@ -138,92 +133,6 @@ bool applyLiterature(RunState& r, Literature which) {
   return true;
 }
 
-// ------------------------------------------------------------------------------------------------ Data
-void panelData(AppState& s) {
-  RunState& r = s.run[0];
-  Config& c = r.config;
-  static const std::vector<std::string> kSets = {"blobs", "spirals", "rings",
-                                                 "moons", "xor",     "fashion-mnist"};
-  if (comboStrings("dataset", c.dataset, kSets)) {
-    if (c.dataset == "fashion-mnist") c.classes = 10;
-    r.dirty = true;
-  }
-  noteItem(s, "dataset");
-  const bool fm = c.dataset == "fashion-mnist";
-  if (!fm) {
-    ImGui::SliderInt("classes", &c.classes, 2, 12);
-    markOnRelease(r);
-    noteItem(s, "classes");
-  }
-  ImGui::SliderInt(fm ? "per-class cap" : "samples/class", &c.samples, fm ? 0 : 10, fm ? 6000 : 2000, "%d",
-                   ImGuiSliderFlags_Logarithmic);
-  markOnRelease(r);
-  if (c.dataset == "blobs") {
-    ImGui::SliderInt("input dim", &c.input_dim, 2, 32);
-    markOnRelease(r);
-    sliderDouble("spread", &c.spread, 0.05, 3.0);
-    markOnRelease(r);
-  } else if (!fm) {
-    sliderDouble("noise", &c.noise, 0.0, 1.0);
-    markOnRelease(r);
-  }
-  sliderDouble("imbalance", &c.imbalance, 1.0, 100.0, true, "%.1fx");
-  markOnRelease(r);
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("largest class / smallest class");
-  sliderDouble("label noise", &c.label_noise, 0.0, 0.5, false, "%.2f");
-  markOnRelease(r);
-  int seed = (int)c.seed;
-  if (ImGui::InputInt("seed", &seed)) {
-    c.seed = (uint64_t)std::max(0, seed);
-    r.dirty = true;
-  }
-  noteItem(s, "seed");
-  if (ImGui::Button("Regenerate")) s.req.regenerate = true;
-  noteItem(s, "Regenerate");
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("new seed: new data and a fresh model");
-}
-
-// ------------------------------------------------------------------------------------------------ Model
-void panelModel(AppState& s) {
-  RunState& r = s.run[0];
-  Config& c = r.config;
-  bool free_emb = c.model == "free";
-  if (ImGui::Checkbox("free embeddings", &free_emb)) {
-    c.model = free_emb ? "free" : "mlp";
-    r.dirty = true;
-  }
-  noteItem(s, "free embeddings");
-  if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("the embeddings themselves are the parameters (neural-collapse experiments)");
-  int dim = c.dim;
-  ImGui::TextUnformatted("embedding");
-  ImGui::SameLine();
-  if (ImGui::RadioButton("2-D", dim == 2)) dim = 2;
-  noteItem(s, "model 2-D");
-  ImGui::SameLine();
-  if (ImGui::RadioButton("3-D", dim == 3)) dim = 3;
-  noteItem(s, "model 3-D");
-  if (dim != c.dim) {
-    c.dim = dim;
-    s.dim3 = dim == 3;
-    r.dirty = true;
-  }
-  if (!free_emb) {
-    int layers = (int)c.hidden.size();
-    if (ImGui::SliderInt("hidden layers", &layers, 0, 4))
-      c.hidden.resize(layers, c.hidden.empty() ? 64 : c.hidden.back());
-    markOnRelease(r);
-    for (size_t i = 0; i < c.hidden.size(); ++i) {
-      char label[32];
-      std::snprintf(label, sizeof label, "width %zu", i + 1);
-      ImGui::SliderInt(label, &c.hidden[i], 2, 512, "%d", ImGuiSliderFlags_Logarithmic);
-      markOnRelease(r);
-    }
-    static const std::vector<std::string> kAct = {"relu", "tanh"};
-    if (comboStrings("activation", c.activation, kAct)) r.dirty = true;
-  }
-}
-
 // ------------------------------------------------------------------------------------------------ Loss
 void panelLoss(AppState& s, int which) {
   RunState& r = s.run[which];
@@ -256,9 +165,37 @@ void panelLoss(AppState& s, int which) {
   ImGui::TextDisabled("%s", spec->paper.c_str());
   ImGui::PopTextWrapPos();
 
+  if (which == 1) {
+    // Say why B trains this loss: the lecture's contrast with A's, or the preset's own choice.
+    const LossSpec* a = tryFindLoss(s.run[0].config.loss);
+    ImGui::PushTextWrapPos(0);
+    if (a && a->contrast == spec->name && !s.preset_compare)
+      ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.4f, 1), "B: %s, the loss this lecture contrasts with %s",
+                         spec->name.c_str(), a->name.c_str());
+    else
+      ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.4f, 1), "B: %s, beside A's %s%s", spec->name.c_str(),
+                         s.run[0].config.loss.c_str(), s.preset_compare ? " (the preset's comparison)" : "");
+    ImGui::PopTextWrapPos();
+    noteItem(s, "B why");
+  }
   const int K = r.snapshot ? r.snapshot->K : r.config.classes;
+  const bool same_loss = r.snapshot && r.snapshot->loss == spec->name;
   for (const ParamSpec& p : spec->params) {
     const bool given = r.config.params.values.count(p.name) > 0;
+    // Losses that anneal lambda (L-/A-Softmax) ignore the `lambda` parameter while training: show the value
+    // training uses instead of a slider that would not act.
+    if (spec->traits.anneals_lambda && p.name == "lambda") {
+      ImGui::PushTextWrapPos(0);
+      if (same_loss && r.snapshot->loss_state.lambda >= 0)
+        ImGui::TextUnformatted(printed("lambda %.4g (annealed by training: base, gamma, power, lambda_min)",
+                                       r.snapshot->loss_state.lambda)
+                                   .c_str());
+      else
+        ImGui::TextDisabled("lambda: annealed by training (base, gamma, power, lambda_min)");
+      ImGui::PopTextWrapPos();
+      noteItem(s, (std::string(which ? "B:" : "") + "lambda annealed").c_str());
+      continue;
+    }
     switch (p.kind) {
       case ParamKind::Real: {
         double v = curParam(r, *spec, p.name);
@@ -339,7 +276,6 @@ void panelLoss(AppState& s, int which) {
   if (r.snapshot && r.snapshot->loss == spec->name) {
     const LossState& st = r.snapshot->loss_state;
     if (st.s > 0) ImGui::Text("s in use: %.3g (learned/adaptive)", st.s);
-    if (hasParam(*spec, "lambda") && st.lambda >= 0) ImGui::Text("lambda in use: %.4g (annealed)", st.lambda);
   }
   ImGui::Separator();
   ImGui::TextDisabled("literature settings");
@@ -408,8 +344,26 @@ void panelTraining(AppState& s) {
     // Two short lines rather than one wrapped one: wrapping broke "99.3%" at its decimal point.
     ImGui::Text("%s%s  step %lld  %.0f steps/s", s.compare ? (i ? "B " : "A ") : "", snap->loss.c_str(),
                 (long long)snap->step, snap->steps_per_second);
-    ImGui::Text("loss %.4g  accuracy %.1f%% train / %s test", snap->loss_value, 100 * snap->train_accuracy,
-                test_acc);
+    // The snapshot's accuracies are over the points the views draw (a subset of large sets): say how many,
+    // so that they are not read as the metrics JSON's figures over every sample.
+    size_t n_train = 0, n_test = 0;
+    for (size_t k = 0; k < snap->labels.size(); ++k)
+      (k < snap->is_test.size() && snap->is_test[k] ? n_test : n_train) += 1;
+    ImGui::TextUnformatted((printed("loss %.4g", snap->loss_value) +
+                            printed("  accuracy %.1f%% train", 100 * snap->train_accuracy) + " / " +
+                            test_acc + " test")
+                               .c_str());
+    ImGui::TextDisabled("  on %zu + %zu drawn points (train + test)", n_train, n_test);
+    noteItem(s, i ? "B accuracy points" : "accuracy points");
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("the views' points; `train --metrics` reports accuracy over every sample");
+    bool slow = false;  // the step's cost, and a warning under 5 steps/s (sim/step_cost.cpp)
+    const std::string cost = stepCostNote(s.run[i].config, snap->paused ? 0 : snap->steps_per_second,
+                                          s.max_steps_per_second, &slow);
+    ImGui::PushStyleColor(ImGuiCol_Text,
+                          slow ? ImVec4(1, 0.6f, 0.2f, 1) : ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    if (!cost.empty()) ImGui::TextWrapped("%s", cost.c_str());
+    ImGui::PopStyleColor();
   }
   if (!s.frame_ms.empty()) {
     float mx = 0, sum = 0;
@@ -417,298 +371,6 @@ void panelTraining(AppState& s) {
     ImGui::TextDisabled("frame %.1f ms avg, %.1f ms max (last %zu)", sum / s.frame_ms.size(), mx,
                         s.frame_ms.size());
   }
-}
-
-// ------------------------------------------------------------------------------------------------ Metrics
-namespace {
-
-std::string printed(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
-// A line of phrases that never break inside: a phrase moves to the next line when it would cross the
-// panel's edge. (ImGui's wrapping breaks after a '.', which split "174.0 deg" into "174." and "0 deg".)
-void phrases(const std::vector<std::string>& parts) {
-  const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
-  const float gap = ImGui::CalcTextSize("  ").x;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0 && ImGui::GetItemRectMax().x + gap + ImGui::CalcTextSize(parts[i].c_str()).x <= right)
-      ImGui::SameLine(0, gap);
-    ImGui::TextUnformatted(parts[i].c_str());
-  }
-}
-
-void metricsColumn(const Snapshot& snap) {
-  const Metrics& m = snap.metrics;
-  const AngleMetrics& a = m.angles;
-  phrases({"intra-class angle", printed("mean %.1f", a.intra_mean_deg), printed("p95 %.1f", a.intra_p95_deg),
-           printed("max %.1f deg", a.intra_max_deg)});
-  phrases({"inter-class centres", printed("min %.1f", a.inter_center_min_deg),
-           printed("mean %.1f deg", a.inter_center_mean_deg)});
-  phrases({printed("weights min angle %.1f deg", a.weight_min_deg),
-           std::string(a.separable ? "separable" : "overlapping") + printed(" (gap %.1f deg)", a.gap_deg)});
-  const VerificationMetrics& v = m.verification;
-  phrases({"verification", printed("TAR@FAR1e-2 %.3f", v.all.tar_at_far_1e2),
-           printed("TAR@FAR1e-3 %.3f", v.all.tar_at_far_1e3), printed("EER %.3f", v.all.eer)});
-  if (v.open_set_accuracy >= 0) ImGui::Text("open-set accuracy %.3f", v.open_set_accuracy);
-  const NeuralCollapse& nc = m.neural_collapse;
-  phrases({"neural collapse", printed("NC1 %.3g", nc.nc1), printed("NC2 norm %.3g", nc.nc2_equinorm),
-           printed("angle %.3g", nc.nc2_equiangular), printed("NC3 %.3g", nc.nc3)});
-  if (!m.lemma.empty() &&
-      ImGui::BeginTable("lemma", 5, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingStretchProp)) {
-    ImGui::TableSetupColumn("pair");
-    ImGui::TableSetupColumn("alpha");
-    ImGui::TableSetupColumn("theory");
-    ImGui::TableSetupColumn("measured");
-    ImGui::TableSetupColumn("at lambda");
-    ImGui::TableHeadersRow();
-    for (size_t i = 0; i < m.lemma.size() && i < 12; ++i) {
-      const LemmaRow& l = m.lemma[i];
-      ImGui::TableNextRow();
-      ImGui::TableNextColumn();
-      ImGui::Text("%d-%d", l.class_a, l.class_b);
-      ImGui::TableNextColumn();
-      ImGui::Text("%.1f", l.alpha_deg);
-      ImGui::TableNextColumn();
-      ImGui::Text("%.2f", l.theory_margin_deg);
-      ImGui::TableNextColumn();
-      ImGui::Text("%.2f", l.measured_margin_deg);
-      ImGui::TableNextColumn();
-      ImGui::Text("%.2f", l.effective_margin_deg);
-      if (!l.note.empty() && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", l.note.c_str());
-    }
-    ImGui::EndTable();
-  }
-}
-
-}  // namespace
-
-void panelMetrics(AppState& s) {
-  const int runs = s.compare ? 2 : 1;
-  std::vector<PlotSeries> loss, acc;
-  float steps = 0;
-  for (int i = 0; i < runs; ++i) {
-    const Snapshot* snap = s.run[i].snapshot.get();
-    if (!snap) continue;
-    const std::string tag = s.compare ? snap->loss + " " : std::string();
-    steps = std::max(steps, (float)snap->step);
-    // log10: the first steps' loss would otherwise flatten everything after them.
-    PlotSeries ls{tag + "log10 loss", snap->loss_history, seriesColor(i * 2)};
-    for (float& v : ls.y) v = v > 0 ? std::log10(v) : NAN;
-    loss.push_back(std::move(ls));
-    acc.push_back({tag + "train", snap->train_acc_history, seriesColor(i * 2)});
-    acc.push_back({tag + "test", snap->test_acc_history, seriesColor(i * 2), true});
-  }
-  if (loss.empty()) {
-    ImGui::TextDisabled("no training yet");
-    return;
-  }
-  PlotOptions o;
-  o.x1 = steps;
-  o.x_label = "step";
-  o.height = 90;
-  ImGui::TextUnformatted("loss (log10)");
-  plotLines("loss", loss, o);
-  o.autoscale = false;
-  o.y0 = 0;
-  o.y1 = 1;  // a 100% curve still shows: the plot keeps a 2-pixel inset inside its frame
-  ImGui::TextUnformatted("accuracy");
-  plotLines("acc", acc, o);
-  for (int i = 0; i < runs; ++i) {
-    const Snapshot* snap = s.run[i].snapshot.get();
-    if (!snap) continue;
-    if (s.compare) sectionTitle(snap->loss.c_str());
-    metricsColumn(*snap);
-  }
-}
-
-// ------------------------------------------------------------------------------------------------ Theory
-// Target logit on the cosine scale: target logit at |h| = |w| = 1 divided by the test logit at theta = 0, so
-// losses with a scale s overlay the ones without (the ArcFace paper's Fig. 3 axes). Lambda 0: pure psi.
-double curveAt(const LossSpec& spec, const LossParams& p, double theta) {
-  LossState st;
-  st.lambda = 0;
-  const double unit = testLogit(spec, p, st, 0, 1.0, 1.0, 1.0);
-  const double v = targetLogit(spec, p, st, 0, std::cos(theta), 1.0, 1.0);
-  return unit != 0 ? v / std::fabs(unit) : v;
-}
-
-namespace {
-
-std::string fmtShort(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3g", v);
-  return b;
-}
-
-LossParams paramsFor(const AppState& s, const LossSpec& spec) {
-  // The run's own params for its loss; for the others their defaults with the run's s (the common radius).
-  for (int i = 0; i < (s.compare ? 2 : 1); ++i)
-    if (s.run[i].config.loss == spec.name) return s.run[i].config.params;
-  LossParams p;
-  const LossSpec* cur = tryFindLoss(s.run[0].config.loss);
-  if (cur && hasParam(*cur, "s") && hasParam(spec, "s")) {
-    const ParamSpec* ps = findParam(spec, "s");
-    p.values["s"] = std::clamp(paramValue(*cur, s.run[0].config.params, "s"), ps->lo, ps->hi);
-  }
-  return p;
-}
-
-}  // namespace
-
-void panelTheory(AppState& s) {
-  constexpr int kN = 181;
-  std::vector<PlotSeries> curves;
-  int color = 0;
-  for (const auto& spec : lossCatalogue()) {
-    // Losses that classify with their own class weights; the others use a nearest-mean or joint softmax rule.
-    if (!spec.traits.has_weights || spec.traits.joint_softmax) continue;
-    LossParams p = paramsFor(s, spec);
-    const ParamSpec* variant = findParam(spec, "variant");
-    const int nv = variant ? (int)variant->choices.size() : 1;
-    bool added = false;
-    for (int v = 0; v < nv; ++v) {
-      LossParams pv = p;
-      if (variant) pv.values["variant"] = v;
-      PlotSeries ser;
-      ser.label = spec.name + (variant ? " " + variant->choices[v] : std::string());
-      ser.color = seriesColor(color);
-      ser.dashed = variant && v > 0;
-      ser.y.resize(kN);
-      try {
-        for (int i = 0; i < kN; ++i) ser.y[i] = (float)curveAt(spec, pv, kPi * i / (kN - 1));
-      } catch (const std::exception&) {
-        continue;
-      }
-      // A curve that repeats an earlier one exactly (weighted softmax and focal share softmax's rule) is
-      // drawn once.
-      bool repeat = false;
-      for (const PlotSeries& c : curves) repeat |= c.y == ser.y;
-      if (repeat) continue;
-      curves.push_back(std::move(ser));
-      added = true;
-    }
-    if (added) ++color;
-  }
-  PlotOptions o;
-  o.x1 = 180;
-  o.x_label = "theta (deg)";
-  o.height = 200;
-  o.autoscale = false;
-  o.y0 = -1.6f;
-  o.y1 = 1.05f;
-  o.hline = 0;
-  ImGui::TextUnformatted("target logit vs angle to the own weight (cos scale)");
-  plotLines("curves", curves, o);
-
-  // Every classifier loss's boundary in the binary case (the notes' Table 1, extended), measured by root
-  // finding of its own rule (sim/lemma.h) and, where its definition has one, its closed-form margin.
-  double alpha_deg = 90;
-  if (s.run[0].snapshot && s.run[0].snapshot->metrics.angles.weight_min_deg > 0)
-    alpha_deg = s.run[0].snapshot->metrics.angles.weight_min_deg;
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 10);
-  double a = s.theory_alpha_deg > 0 ? s.theory_alpha_deg : alpha_deg;
-  if (sliderDouble("alpha W1-W2 (deg)", &a, 10, 180, false, "%.1f")) s.theory_alpha_deg = a;
-  const double alpha = a * kPi / 180;
-  if (ImGui::BeginTable("boundaries", 4, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingStretchProp)) {
-    ImGui::TableSetupColumn("loss (binary case)", ImGuiTableColumnFlags_WidthStretch);
-    ImGui::TableSetupColumn("t1 deg", ImGuiTableColumnFlags_WidthFixed);
-    ImGui::TableSetupColumn("margin", ImGuiTableColumnFlags_WidthFixed);
-    ImGui::TableSetupColumn("theory", ImGuiTableColumnFlags_WidthFixed);
-    ImGui::TableHeadersRow();
-    for (const auto& spec : lossCatalogue()) {
-      if (!spec.traits.has_weights || spec.traits.joint_softmax) continue;
-      const LossParams p = paramsFor(s, spec);
-      std::string vals;
-      for (const char* k : {"m", "s"})
-        if (hasParam(spec, k)) vals += "  " + std::string(k) + " " + fmtShort(paramValue(spec, p, k));
-      LossState st;
-      st.lambda = 0;  // the pure margin, as the lemma states it
-      double t1 = NAN, theory = NAN;
-      std::string why;
-      try {
-        t1 = lemmaBoundary(spec, p, st, 0, 1, alpha, 1, 1, &why);
-        theory = lemmaTheoryMargin(spec, p, alpha);
-      } catch (const std::exception&) {
-      }
-      ImGui::TableNextRow();
-      ImGui::TableNextColumn();
-      ImGui::Text("%s%s", spec.name.c_str(), vals.c_str());
-      ImGui::TableNextColumn();
-      if (std::isfinite(t1))
-        ImGui::Text("%.2f", t1 * 180 / kPi);
-      else
-        ImGui::TextDisabled("-");
-      if (!std::isfinite(t1) && ImGui::IsItemHovered() && !why.empty()) ImGui::SetTooltip("%s", why.c_str());
-      ImGui::TableNextColumn();
-      // Both classes obey the same rule, so the band between the two boundaries is alpha - 2 t1.
-      if (std::isfinite(t1))
-        ImGui::Text("%.2f", (alpha - 2 * t1) * 180 / kPi);
-      else
-        ImGui::TextDisabled("-");
-      ImGui::TableNextColumn();
-      if (std::isfinite(theory))
-        ImGui::Text("%.2f", theory * 180 / kPi);
-      else
-        ImGui::TextDisabled("-");
-      if (!std::isfinite(theory) && ImGui::IsItemHovered())
-        ImGui::SetTooltip("%s",
-                          spec.rule.closed_form ? "not defined at this alpha" : spec.rule.no_closed_form);
-    }
-    ImGui::EndTable();
-  }
-  ImGui::PushTextWrapPos(0);
-  ImGui::TextDisabled(
-      "t1: angle from W1 where class 1's training rule is met with equality against W2; margin: the band "
-      "alpha - 2 t1 between the two classes' boundaries; theory: the loss's closed form (A-Softmax lemma "
-      "alpha (m-1)/(m+1), ArcFace m, CosFace 2 asin(m / 2 sin(alpha/2))), lambda = 0.");
-  ImGui::PopTextWrapPos();
-
-  if (const Snapshot* snap = s.run[0].snapshot.get()) {
-    const Bounds& b = snap->metrics.bounds;
-    sectionTitle("bounds (current K, s)");
-    ImGui::Text("NormFace loss lower bound %.4g", b.normface_loss_lower_bound);
-    ImGui::Text("s needed for class probability p: %.3g", b.scale_for_p);
-    ImGui::Text("L2-softmax alpha lower bound %.3g", b.l2_alpha_low);
-    ImGui::Text("CosFace largest m %.3g", b.cosface_m_max);
-  }
-}
-
-// ------------------------------------------------------------------------------------------------ Presets
-void panelPresets(AppState& s) {
-  if (!s.preset_title.empty()) ImGui::TextWrapped("%s", s.preset_title.c_str());
-  if (!s.preset_description.empty()) {
-    ImGui::PushTextWrapPos(0);
-    ImGui::TextDisabled("%s", s.preset_description.c_str());
-    ImGui::PopTextWrapPos();
-  }
-  sectionTitle("lecture presets");
-  for (size_t i = 0; i < s.preset_files.size(); ++i) {
-    const std::string& path = s.preset_files[i];
-    std::string name = path.substr(path.find_last_of('/') + 1);
-    if (name.size() > 5) name.resize(name.size() - 5);  // .json
-    const std::string title =
-        i < s.preset_titles.size() && !s.preset_titles[i].empty() ? s.preset_titles[i] : name;
-    if (ImGui::Selectable((title + "##" + name).c_str(), name == s.preset_name)) s.req.load_preset = path;
-    noteItem(s, ("preset " + name).c_str());
-    if (ImGui::IsItemHovered() && i < s.preset_descriptions.size() && !s.preset_descriptions[i].empty()) {
-      ImGui::BeginTooltip();
-      ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);
-      ImGui::TextUnformatted(s.preset_descriptions[i].c_str());
-      ImGui::PopTextWrapPos();
-      ImGui::EndTooltip();
-    }
-  }
-  sectionTitle("your presets");
-  ImGui::InputText("file", &s.save_path);
-  noteItem(s, "preset file");
-  if (ImGui::Button("Load")) s.req.load_preset = s.save_path;
-  noteItem(s, "Load");
-  ImGui::SameLine();
-  if (ImGui::Button("Save current")) s.req.save_preset = s.save_path;
-  noteItem(s, "Save");
 }
 
 void drawModals(AppState& s) {
@@ -732,83 +394,6 @@ void drawModals(AppState& s) {
     noteItem(s, "Cancel");
     ImGui::EndPopup();
   }
-}
-
-// ------------------------------------------------------------------------------------------------ View
-void panelView(AppState& s) {
-  ViewOptions& v = s.run[0].view;
-  ImGui::TextUnformatted("view");
-  ImGui::SameLine();
-  if (ImGui::RadioButton("2-D", !s.dim3) && s.dim3) {
-    s.dim3 = false;
-    for (auto& r : s.run) r.config.dim = 2, r.dirty = true;
-  }
-  noteItem(s, "2-D");
-  ImGui::SameLine();
-  if (ImGui::RadioButton("3-D", s.dim3) && !s.dim3) {
-    s.dim3 = true;
-    for (auto& r : s.run) r.config.dim = 3, r.dirty = true;
-  }
-  noteItem(s, "3-D");
-  ImGui::Checkbox("points", &v.show_points);
-  ImGui::SameLine();
-  ImGui::Checkbox("test", &v.show_test);
-  ImGui::SameLine();
-  ImGui::Checkbox("raw features", &v.show_raw);
-  ImGui::Checkbox("weights", &v.show_weights);
-  ImGui::SameLine();
-  ImGui::Checkbox("true norm", &v.weights_true_norm);
-  ImGui::Checkbox("regions", &v.show_regions);
-  ImGui::SameLine();
-  ImGui::Checkbox("boundaries", &v.show_boundaries);
-  ImGui::SameLine();
-  ImGui::Checkbox("margins", &v.show_margins);
-  ImGui::Checkbox("annotations", &v.show_annotations);
-  ImGui::SameLine();
-  ImGui::Checkbox("legend", &v.show_legend);
-  ImGui::SameLine();
-  ImGui::Checkbox("input view", &s.show_input_view);
-  int theme = v.theme == Theme::Paper ? 1 : 0;
-  ImGui::TextUnformatted("theme");
-  ImGui::SameLine();
-  ImGui::RadioButton("dark", &theme, 0);
-  ImGui::SameLine();
-  ImGui::RadioButton("paper", &theme, 1);
-  v.theme = theme ? Theme::Paper : Theme::Dark;
-  ImGui::SliderFloat("point size", &v.point_size, 1, 16, "%.1f");
-  // Both runs look the same in comparison mode (only the camera is per view).
-  const ViewOptions keep = s.run[1].view;
-  s.run[1].view = v;
-  s.run[1].view.yaw = keep.yaw, s.run[1].view.pitch = keep.pitch, s.run[1].view.zoom = keep.zoom;
-
-  sectionTitle("screenshot (s)");
-  ImGui::SliderInt("scale", &s.shot.scale, 1, 8, "%dx");
-  noteItem(s, "shot scale");
-  int bg = s.shot.transparent ? 1 : 0;
-  ImGui::RadioButton("paper", &bg, 0);
-  ImGui::SameLine();
-  ImGui::RadioButton("transparent", &bg, 1);
-  s.shot.transparent = bg == 1;
-  int fmt = s.shot.format == ShotFormat::Svg ? 1 : 0;
-  ImGui::RadioButton("PNG", &fmt, 0);
-  ImGui::SameLine();
-  if (s.dim3) ImGui::BeginDisabled();
-  ImGui::RadioButton("SVG", &fmt, 1);
-  if (s.dim3) {
-    ImGui::EndDisabled();
-    fmt = 0;
-  }
-  s.shot.format = fmt ? ShotFormat::Svg : ShotFormat::Png;
-  ImGui::InputText("folder", &s.shot.out_dir);
-  if (ImGui::Button("Screenshot")) s.req.screenshot = true;
-  noteItem(s, "Screenshot");
-
-  sectionTitle("lecture hall");
-  if (ImGui::SliderFloat("UI scale", &s.ui_scale, 0.75f, 3.0f, "%.2f"))
-    s.ui_scale = std::clamp(s.ui_scale, 0.75f, 3.0f);
-  noteItem(s, "UI scale");
-  if (ImGui::Checkbox("fullscreen (F11)", &s.fullscreen)) s.req.toggle_fullscreen = true;
-  ImGui::TextDisabled("h / Tab hides every panel; space, '.', r, s");
 }
 
 }  // namespace ms

@@ -32,7 +32,8 @@ void setLoss(RunState& r, const std::string& name);
 
 // Theory panel. curveAt: target logit at |h| = |w| = 1 over the test logit at theta = 0 (the ArcFace paper's
 // target-logit figure on one scale for every loss), lambda = 0. Its boundary table uses sim/lemma.h.
-double curveAt(const LossSpec& spec, const LossParams& p, double theta);
+// hnorm: the feature norm where the margin depends on it (MagFace, AdaFace; the panel draws the run's own).
+double curveAt(const LossSpec& spec, const LossParams& p, double theta, double hnorm = 1.0);
 
 // Family names for the grouping in the Loss panel.
 const char* familyName(int family);

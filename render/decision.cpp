@@ -41,7 +41,7 @@ int DecisionRule::classify(const double* cos, bool* claimed) const {
   return win;
 }
 
-DecisionRule makeDecisionRule(const Snapshot& s) {
+DecisionRule makeDecisionRule(const Snapshot& s, bool with_hnorm) {
   DecisionRule r;
   r.dim = s.dim;
   r.K = s.K;
@@ -64,7 +64,7 @@ DecisionRule makeDecisionRule(const Snapshot& s) {
       for (int k = 0; k < s.dim; ++k) r.dirs[j * s.dim + k] = s.weights[j * s.dim + k] / n;
   }
   // Representative |h|: the median norm of what is displayed (only the softmax family depends on it).
-  const size_t n = s.dim > 0 ? s.embeddings.size() / s.dim : 0;
+  const size_t n = s.dim > 0 && with_hnorm ? s.embeddings.size() / s.dim : 0;
   if (n > 0) {
     // The median of the squared norms, then one square root: sqrt is monotone, so this is the same number.
     std::vector<double> norms2(n);

@@ -31,7 +31,8 @@ struct DecisionRule {
   int classify(const double* cos, bool* claimed) const;
 };
 
-DecisionRule makeDecisionRule(const Snapshot& s);
+// with_hnorm false: hnorm stays 1 (no pass over the points), for callers that need the weights only.
+DecisionRule makeDecisionRule(const Snapshot& s, bool with_hnorm = true);
 
 // Tabulated per class over t in [0, pi] (n samples, uniform in angle): test, target and other logits
 // interleaved, (K, n, 3) row-major. The sphere shader interpolates this table instead of re-implementing

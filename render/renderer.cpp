@@ -111,7 +111,10 @@ void triangulate(const Shape& s, std::vector<TriVertex>& out) {
               const float t0 = float(t / len), t1 = float((t + step) / len);
               const P2 p{a.x + (b.x - a.x) * t0, a.y + (b.y - a.y) * t0};
               const P2 q{a.x + (b.x - a.x) * t1, a.y + (b.y - a.y) * t1};
-              strokePolyline(out, {p, q}, {}, false, s.width, c);
+              std::vector<float> z;  // depth along the piece (a dashed class-mean arrow on the sphere)
+              if (s.z.size() == s.pts.size())
+                z = {s.z[i] + (s.z[i + 1] - s.z[i]) * t0, s.z[i] + (s.z[i + 1] - s.z[i]) * t1};
+              strokePolyline(out, {p, q}, z, false, s.width, c);
             }
             t += step;
             along += step;

@@ -39,7 +39,23 @@ struct TextItem {
   Rgba colour;
   int anchor = 0;     // 0 start, 1 middle, 2 end
   bool halo = false;  // outlined in the background colour, to stay legible over lines and regions
+  // Label placement (scene_labels.cpp): a movable label may be shifted (with a leader line to (tx, ty)) or
+  // dropped when it would overlap a label, an arrow or the legend; fixed text (caption, legend, lemma rows)
+  // stays where the layout put it and is an obstacle for the rest.
+  bool movable = false;
+  int priority = 0;        // movable labels are placed highest priority first
+  float tx = -1, ty = -1;  // what the label names (leader line end); < 0: its own position
+  std::string role = {};   // caption, legend, lemma, weight, alpha, margin, boundary, note
+  std::string note = {};   // why no value is shown: the SVG's <title> (a tooltip)
 };
+
+// An axis-aligned box in image pixels (y down).
+struct Box {
+  float x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  bool intersects(const Box& o) const { return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1; }
+};
+// The box a text item covers: its advance width, from 0.8 size above the baseline to 0.25 size below.
+Box textBox(const TextItem& t);
 
 struct PointLayer {
   std::vector<float> pos;       // (n,3) model coordinates
@@ -59,6 +75,7 @@ struct Scene {
   std::vector<Shape> under, over;
   std::vector<TextItem> texts;
   std::vector<PointLayer> layers;
+  Box legend;  // the class legend's swatches and names (empty when there is no legend)
   // Sphere view only
   bool sphere = false;
   float sphere_cx = 0, sphere_cy = 0, sphere_r = 1;

@@ -170,7 +170,10 @@ void exportSvg(const Snapshot& s, const ViewOptions& view, const ExportOptions& 
         << num(0.2 * t.size) << "\" stroke-opacity=\"0.85\" stroke-linejoin=\"round\" paint-order=\"stroke\"";
     if (t.anchor == 1) o << " text-anchor=\"middle\"";
     if (t.anchor == 2) o << " text-anchor=\"end\"";
-    o << ">" << escape(t.text) << "</text>\n";
+    o << ">";
+    // Why a value is not shown ("no margin"): a tooltip in SVG viewers.
+    if (!t.note.empty()) o << "<title>" << escape(t.note) << "</title>";
+    o << escape(t.text) << "</text>\n";
   }
   o << "</svg>\n";
   writeFileAtomic(path, o.str());

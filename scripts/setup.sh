@@ -11,7 +11,7 @@ jobs="$(nproc)"
 packages=(build-essential cmake pkg-config git clang-format python3
   libeigen3-dev zlib1g-dev libimgui-dev libstb-dev libglfw3-dev libepoxy-dev libegl-dev libgl-dev
   libegl-mesa0 libgl1-mesa-dri nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev
-  fonts-dejavu-core xvfb xauth dataset-fashion-mnist clang libclang-rt-14-dev)
+  fonts-dejavu-core xvfb xauth dataset-fashion-mnist clang libclang-rt-14-dev parallel)
 
 missing=()
 for p in "${packages[@]}"; do

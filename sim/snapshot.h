@@ -54,6 +54,9 @@ struct Snapshot {
   double control_latency_ms = -1;  // last Controls change -> first step using it (worker); -1: none yet
   int64_t metrics_step = -1;       // step at which metrics, grid and test accuracy were computed
   double loss_value = 0, train_accuracy = 0, test_accuracy = 0, steps_per_second = 0;
+  // Points in the whole splits (test: trained classes only). The accuracies above are over the display
+  // subset in `embeddings`; a figure's header says so when the subset is smaller than these.
+  int64_t train_points = 0, test_points = 0;
   Metrics metrics;
   bool diverged = false;
   bool paused = false;

@@ -148,6 +148,11 @@ SnapshotPtr Trainer::snapshot(bool with_metrics, uint64_t controls_version) cons
   for (size_t i = 0; i < yte.size(); ++i) yte[i] = s.data.y_test[s.disp_test[i]];
   Mat Wfull, Wd;
   s.classWeights(Htr, ytr, Wfull, Wd);
+  // The whole splits' sizes, as evaluate() counts them, so that a figure can say its accuracy is a subset's.
+  o.train_points = int64_t(s.data.y_train.size());
+  o.test_points = 0;
+  if (!s.free_model)
+    for (int y : s.data.y_test) o.test_points += y < s.K;
 
   const size_t n = ytr.size() + yte.size();
   o.embeddings.resize(n * s.d);

@@ -81,6 +81,7 @@ void Trainer::Impl::build() {
   perm.resize(data.X_train.rows());
   for (size_t i = 0; i < perm.size(); ++i) perm[i] = int(i);
   perm_pos = perm.size();  // shuffle on the first batch
+  idx.clear();             // lastRows(): no step yet
 
   // Display subset: evenly strided, so every class appears in proportion (the splits are stored class by
   // class).
@@ -217,11 +218,16 @@ void Trainer::Impl::sampleBatch() {
     }
     idx[i] = perm[perm_pos++];
   }
-  yb.resize(b);
-  for (int i = 0; i < b; ++i) yb[i] = data.y_train[idx[i]];
+  // A pair or triplet loss scores a subset of the batch (trainer.h, kSampledRows): its first r rows. The
+  // batch is a run of the epoch's seeded random permutation, so within an epoch they are a uniform random
+  // r-subset of it (a batch that wraps into the next epoch keeps the old epoch's rows first).
+  idx.resize(rowsPerStep(*spec, b, n));
+  const int b_used = int(idx.size());
+  yb.resize(b_used);
+  for (int i = 0; i < b_used; ++i) yb[i] = data.y_train[idx[i]];
   if (!free_model) {
-    Xb.resize(b, P);
-    for (int i = 0; i < b; ++i) Xb.row(i) = data.X_train.row(idx[i]).cast<double>();
+    Xb.resize(b_used, P);
+    for (int i = 0; i < b_used; ++i) Xb.row(i) = data.X_train.row(idx[i]).cast<double>();
   }
 }
 
@@ -399,6 +405,9 @@ void Trainer::setControlLatencyMs(double ms) {
 double Trainer::lastLoss() const {
   return impl_->last_loss;
 }
+const std::vector<int>& Trainer::lastRows() const {
+  return impl_->idx;
+}
 int Trainer::inputDim() const {
   return impl_->P;
 }
@@ -409,7 +418,7 @@ int Trainer::classes() const {
 double Trainer::flopsPerStep() const {
   const Impl& s = *impl_;
   if (s.free_model) return 0;
-  return mlpFlopsPerStep(s.mlp, std::min<int>(s.cfg.batch, int(s.data.X_train.rows())));
+  return mlpFlopsPerStep(s.mlp, rowsPerStep(s.cfg, int(s.data.X_train.rows())));
 }
 
 }  // namespace ms

@@ -430,6 +430,11 @@ TEST(Theory, TargetLogitCurvesOnTheCosineScale) {
   LossParams c;
   c.values = {{"m", 0.35}, {"s", 64}};
   EXPECT_NEAR(curveAt(findLoss("am-softmax"), c, 1.0), std::cos(1.0) - 0.35, 1e-12);
+  // MagFace's margin follows |h| (Meng et al. 2021): l_m at |h| <= l_a = 10, u_m at |h| >= u_a = 110, and
+  // the panel draws it at the run's norms, not only at |h| = 1 (where it is the clamped l_a's).
+  EXPECT_NEAR(curveAt(findLoss("magface"), LossParams(), 1.0, 10), std::cos(1.0 + 0.45), 1e-12);
+  EXPECT_NEAR(curveAt(findLoss("magface"), LossParams(), 1.0, 60), std::cos(1.0 + 0.625), 1e-12);
+  EXPECT_NEAR(curveAt(findLoss("magface"), LossParams(), 1.0, 200), std::cos(1.0 + 0.8), 1e-12);
   // SphereFace's psi is monotonically decreasing over [0, pi] (Liu et al. 2017, eq. 6).
   LossParams sp;
   sp.values["m"] = 4;

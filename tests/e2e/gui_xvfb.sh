@@ -3,7 +3,8 @@
 # exits 2; a bad --config, a bad --quit-after/--width or an unwritable --report exits 2 in one line naming the
 # option, before any window opens; then it opens on the default preset, trains, exports screenshots of the
 # view (the `s` key's path, pressed every second off the UI thread: each press ends in a file or a message),
-# reads back the window, writes the --report JSON and exits 0 with --quit-after.
+# reads back the window, ticks "compare" (run A keeps its progress, B trains the contrasting loss), writes the
+# --report JSON and exits 0 with --quit-after.
 # usage: gui_xvfb.sh <marginscope-binary> <source-dir>
 set -euo pipefail
 BIN=$1
@@ -84,4 +85,16 @@ assert r["points_on_screen"] > 0, r
 # The views are drawn on their own thread: it must have delivered images while training ran.
 assert r["view_images"] >= 2, ("the view thread drew nothing", r)
 print("gui e2e ok:", json.dumps({"frame_time_ms": ft, "steps_per_second": r["steps_per_second"]}))
+EOF
+
+# 5. "compare" ticked at 3 s: run A keeps its progress, B trains the loss the lecture contrasts with A's.
+xvfb-run -a -s "-screen 0 1280x800x24" "$BIN" --quit-after 7 --compare-at 3 --report "$tmp/compare.json" \
+  >"$tmp/out2.txt" 2>&1 || fail "compare run exited with $?: $(cat "$tmp/out2.txt")"
+"$PY" - "$tmp/compare.json" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))["compare"]
+assert c["a_step_at_compare"] > 0, ("A had not trained when compare was ticked", c)
+assert c["a_step_at_exit"] >= c["a_step_at_compare"], ("ticking compare restarted run A", c)
+assert c["b_loss"] != c["a_loss"] and c["b_step_at_exit"] > 0, ("B is not training a second loss", c)
+print("gui e2e compare ok:", json.dumps(c))
 EOF

@@ -193,6 +193,8 @@ if ja and jb:
 # ------------------------------------------------------------------ 08 center loss: lambda 0.001 vs 1
 ja, ea = train("08_center_loss_lambda.json", "c001")
 jb, eb = train("08_center_loss_lambda.json", "c1", b=True)
+check("08 center: the preset shows the raw features (\"view\": {\"raw\": true})",
+      json.load(open(os.path.join(P, "08_center_loss_lambda.json"))).get("view", {}).get("raw") is True)
 if ja and jb:
     sa, sb = spread(ea), spread(eb)
     check(f"08 center: distance to centre at lambda 1 ({sb:.3f}) < a third of lambda 0.001's ({sa:.3f})",

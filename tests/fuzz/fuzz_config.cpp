@@ -11,8 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ms;
   const std::string path = fuzz::tempDir() + "/preset.json";
   fuzz::writeFile(path, data, size);
-  // Messages are checked leniently (see fuzz_common.h): the finding_* seeds echo values of any length and
-  // with newlines until the app's messages are bounded; MS_FUZZ_STRICT_MESSAGES=1 checks them.
+  // Messages are one line of at most kMaxMessage bytes besides the path (fuzz_common.h); the finding_* seeds
+  // are messages that once echoed a value of any length or a newline.
   fuzz::expectOnlyUserErrors(
       [&] {
         const Config c = loadConfigFile(path);
@@ -22,6 +22,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         validateConfig(again);
         fuzz::check(configToJson(again) == j, "a loaded preset saves and loads back unchanged");
       },
-      fuzz::Messages::Lenient);
+      fuzz::Messages::Strict, path.size() + fuzz::kMaxMessage);
   return 0;
 }

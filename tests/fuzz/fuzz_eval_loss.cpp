@@ -22,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         fuzz::check(cmdEvalLoss(1, argv) == 0, "exit code 0 when no UserError");
         fuzz::check(out.str().rfind("{\"loss\":", 0) == 0, "the answer is a JSON object starting with loss");
       },
-      fuzz::Messages::Lenient);  // see fuzz_config.cpp
+      fuzz::Messages::Strict, fuzz::kMaxMessage);  // see fuzz_config.cpp
   std::cin.rdbuf(oldIn);
   std::cout.rdbuf(oldOut);
   return 0;
