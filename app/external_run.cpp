@@ -137,6 +137,8 @@ ExternalRun runExternal(const TrainingOptions& opts, const Config& config) {
   s->metrics_step = 0;
   s->train_accuracy = r.train_accuracy;
   s->test_accuracy = r.test_accuracy;
+  s->train_points = x.train.rows();  // every point is drawn: the header's accuracies are over all of them
+  for (int y : x.test_labels) s->test_points += y < x.K;
   s->message = "embeddings " + shortText(opts.embeddings, 60);
   const Eigen::Index n = x.train.rows() + x.test.rows();
   s->embeddings.reserve(size_t(n * x.dim));

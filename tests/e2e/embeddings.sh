@@ -127,7 +127,8 @@ code=$?
 check "d = 64 render: exit 2, one line, needs d = 2 or 3" \
   '[[ $code == 2 && $(wc -l <<< "$err") == 1 && "$err" == *"d = 2 or 3"* && ! -e "$tmp/v64.png" ]]'
 
-# --- Views: circle (d = 2), sphere (d = 3); every class colour present.
+# --- Views: circle (d = 2), sphere (d = 3); every class colour present (no legend: its swatches would
+# supply them).
 colours() {  # png, K: exit 0 when each of the first K paper class colours has pixels in the image
   python3 - "$1" "$2" <<'EOF'
 import struct, sys, zlib
@@ -157,15 +158,14 @@ sys.exit(0 if ok else 1)
 EOF
 }
 "$bin" render --embeddings "$tmp/es.npy" --labels "$tmp/ls.npy" --split-column --weights "$tmp/w.npy" --loss arcface \
-  --width 400 --height 300 --out "$tmp/v2.png" --svg "$tmp/v2.svg" --metrics "$tmp/mr.json" --quiet
+  --no-legend --width 400 --height 300 --out "$tmp/v2.png" --svg "$tmp/v2.svg" --metrics "$tmp/mr.json" --quiet
 check "render d = 2: exit 0, PNG, SVG, metrics" '[[ $? == 0 && -s "$tmp/v2.png" && -s "$tmp/v2.svg" && -s "$tmp/mr.json" ]]'
 check "circle view has all 4 class colours" 'colours "$tmp/v2.png" 4'
-"$bin" render --embeddings "$tmp/e3.npy" --labels "$tmp/l3.npy" --width 400 --height 300 --out "$tmp/v3.png" --quiet
+"$bin" render --embeddings "$tmp/e3.npy" --labels "$tmp/l3.npy" --no-legend --width 400 --height 300 --out "$tmp/v3.png" --quiet
 check "render d = 3: sphere PNG" '[[ $? == 0 && -s "$tmp/v3.png" ]]'
 check "sphere view has all 3 class colours" 'colours "$tmp/v3.png" 3'
 "$bin" render --embeddings "$tmp/e2.npy" --labels "$tmp/l.npy" --view raw --width 400 --height 300 --out "$tmp/vr.png" --quiet
 check "raw view" '[[ $? == 0 && -s "$tmp/vr.png" ]]'
-cp "$tmp/v2.png" "$tmp/v2.keep.png" 2>/dev/null
 
 # --- Bad files: exit 2, one line naming the option and the file, nothing written.
 bad() {  # name, expected text, args...
