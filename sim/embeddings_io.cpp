@@ -14,6 +14,8 @@
 #include <limits>
 #include <sstream>
 
+#include <sys/stat.h>
+
 #include "sim/errors.h"
 
 namespace ms {
@@ -113,10 +115,19 @@ std::string shapeText(const std::vector<int64_t>& s) {
 }
 
 std::vector<uint8_t> readBytes(const std::string& key, const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw UserError(prefix(key, path) + "cannot be read (missing?)");
+  if (!S_ISREG(st.st_mode))
+    throw UserError(prefix(key, path) + "is not a regular file (a folder or device?)");
   std::ifstream f(path, std::ios::binary);
-  if (!f) throw UserError(prefix(key, path) + "cannot be read (missing, or no permission)");
-  std::vector<uint8_t> b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (f.bad()) throw UserError(prefix(key, path) + "cannot be read (not a file?)");
+  if (!f) throw UserError(prefix(key, path) + "cannot be read (no permission?)");
+  std::vector<uint8_t> b;
+  try {
+    b.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  } catch (const std::exception& e) {  // libstdc++ reports read errors by throwing from underflow
+    throw UserError(prefix(key, path) + "cannot be read (" + e.what() + ")");
+  }
+  if (f.bad()) throw UserError(prefix(key, path) + "cannot be read");
   return b;
 }
 

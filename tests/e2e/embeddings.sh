@@ -189,6 +189,8 @@ bad "n = 0" "n = 0" --embeddings "$tmp/bad_n0.npy" "${L[@]}"
 bad "label < 0" "negative" --embeddings "$tmp/e2.npy" --labels "$tmp/bad_neg.csv"
 bad "weights d" "--weights '$tmp/bad_w3.npy': d = 3" --embeddings "$tmp/e2.npy" "${L[@]}" --weights "$tmp/bad_w3.npy"
 bad "label >= K" "not a class of --weights" --embeddings "$tmp/e2.npy" "${L[@]}" --weights "$tmp/bad_w2.npy"
+bad "a folder" "is not a regular file" --embeddings "$tmp" "${L[@]}"
+bad "missing file" "cannot be read" --embeddings "$tmp/nothing.npy" "${L[@]}"
 bad "no labels" "needs --labels" --embeddings "$tmp/e2.npy"
 bad "labels alone" "go with --embeddings" "${L[@]}"
 bad "split column missing" "--split-column needs two" --embeddings "$tmp/e2.npy" --labels "$tmp/l.csv" --split-column

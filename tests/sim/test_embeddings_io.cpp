@@ -162,6 +162,7 @@ TEST(External, BadFilesSayWhatIsWrong) {
       {"csv columns", tmpFile("cc.csv", "1,0\n0\n"), lab, "", "line 2 has 1 columns"},
       {"one class", good, tmpFile("one.csv", "0\n0\n"), "", "one class only"},
       {"missing", testing::TempDir() + "/no/such.npy", lab, "", "cannot be read"},
+      {"folder", testing::TempDir(), lab, "", "not a regular file"},
   };
   for (const Case& c : cases) {
     const std::string msg = errorOf([&] { loadExternalData(c.emb, c.labels, c.weights, false); });
