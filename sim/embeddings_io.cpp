@@ -1,8 +1,5 @@
-// Readers for embeddings made elsewhere (see embeddings_io.h). The .npy header is the Python dict literal
-// NumPy writes ({'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }), parsed by a small bounded
-// scanner rather than trusted: every index is checked against the header's length, numbers are limited to
-// 18 digits, and the data's size is compared with the shape before anything is allocated, so a file that
-// lies about its shape costs nothing.
+// Readers for embeddings made elsewhere (see embeddings_io.h): reading a file, CSV, matrices and labels from
+// .npy (the header parser is embeddings_io_npy.cpp) or CSV, and the checks between the three files.
 #include "sim/embeddings_io.h"
 
 #include <algorithm>
@@ -22,96 +19,12 @@ namespace ms {
 
 namespace {
 
-// Text from a file or a path, fit for a one-line message: at most `max` bytes, control characters as '?'.
-std::string clean(const std::string& s, size_t max = 200) {
-  std::string t = s.size() <= max ? s : s.substr(0, max) + "...";
-  for (char& c : t)
-    if (static_cast<unsigned char>(c) < 32 || c == 127) c = '?';
-  return t;
-}
-
 std::string shortPath(const std::string& s) {
-  return clean(s);
+  return messageText(s);
 }
 
 std::string prefix(const std::string& key, const std::string& path) {
   return key + " '" + shortPath(path) + "': ";
-}
-
-// The header dict's scanner: positions are checked against end before every read.
-struct Scan {
-  const char* p;
-  const char* end;
-  void ws() {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) ++p;
-  }
-  bool eat(char c) {
-    ws();
-    if (p < end && *p == c) {
-      ++p;
-      return true;
-    }
-    return false;
-  }
-  void expect(char c, const char* what) {
-    if (!eat(c)) throw UserError(std::string("bad .npy header: expected ") + what);
-  }
-  std::string str() {
-    ws();
-    if (p >= end || (*p != '\'' && *p != '"')) throw UserError("bad .npy header: expected a quoted string");
-    const char q = *p++;
-    const char* s = p;
-    while (p < end && *p != q) ++p;
-    if (p >= end) throw UserError("bad .npy header: unterminated string");
-    std::string out(s, size_t(p - s));
-    ++p;
-    return clean(out, 64);
-  }
-  int64_t integer() {
-    ws();
-    const char* s = p;
-    while (p < end && *p >= '0' && *p <= '9' && p - s < 19) ++p;
-    if (p == s)
-      throw UserError("bad .npy header: the shape holds a value that is not a non-negative integer");
-    if (p - s > 18) throw UserError("bad .npy header: a dimension of the shape is too large");
-    int64_t v = 0;
-    for (const char* c = s; c < p; ++c) v = v * 10 + (*c - '0');
-    if (p < end && *p == 'L') ++p;  // Python 2 long
-    return v;
-  }
-  bool word(const char* w) {
-    ws();
-    const size_t n = std::strlen(w);
-    if (size_t(end - p) >= n && std::memcmp(p, w, n) == 0) {
-      p += n;
-      return true;
-    }
-    return false;
-  }
-};
-
-void parseDescr(const std::string& d, NpyHeader& h) {
-  if (d.size() < 3 || d.size() > 4 || std::strchr("<>|=", d[0]) == nullptr)
-    throw UserError("dtype '" + d + "' is not allowed (float32/float64 data, integer labels)");
-  const char kind = d[1];
-  const std::string size_text = d.substr(2);
-  const int size = size_text == "1"   ? 1
-                   : size_text == "2" ? 2
-                   : size_text == "4" ? 4
-                   : size_text == "8" ? 8
-                                      : 0;
-  if ((kind != 'f' && kind != 'i' && kind != 'u') || size == 0 || (kind == 'f' && size < 4))
-    throw UserError("dtype '" + d + "' is not allowed (float32/float64 data; int8..int64 or uint8 labels)");
-  if (d[0] == '>' && size > 1)
-    throw UserError("dtype '" + d + "' is big-endian: save it little-endian ('<')");
-  h.kind = kind;
-  h.itemsize = size;
-}
-
-std::string shapeText(const std::vector<int64_t>& s) {
-  std::string t = "(";
-  for (size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
-  return t + (s.size() == 1 ? ",)" : ")");
 }
 
 std::vector<uint8_t> readBytes(const std::string& key, const std::string& path) {
@@ -220,87 +133,6 @@ std::vector<CsvRow> readCsv(const std::vector<uint8_t>& b) {
 
 }  // namespace
 
-NpyHeader parseNpyHeader(const uint8_t* data, size_t size) {
-  if (size < 10 || std::memcmp(data, "\x93NUMPY", 6) != 0)
-    throw UserError("not a .npy file (no \\x93NUMPY magic at the start)");
-  const int major = data[6];
-  size_t hlen = 0, off = 0;
-  if (major == 1) {
-    hlen = size_t(data[8]) | size_t(data[9]) << 8;
-    off = 10;
-  } else if (major == 2 || major == 3) {
-    if (size < 12) throw UserError("truncated .npy header");
-    hlen = size_t(data[8]) | size_t(data[9]) << 8 | size_t(data[10]) << 16 | size_t(data[11]) << 24;
-    off = 12;
-  } else {
-    throw UserError(".npy format version " + std::to_string(major) + " is not known (1, 2 or 3)");
-  }
-  if (hlen > (size_t(1) << 20)) throw UserError("bad .npy header: longer than 1 MiB");
-  if (hlen > size - off) throw UserError("truncated .npy header");
-  NpyHeader h;
-  h.data_offset = off + hlen;
-  Scan s{reinterpret_cast<const char*>(data) + off, reinterpret_cast<const char*>(data) + off + hlen};
-  bool have_descr = false, have_order = false, have_shape = false;
-  s.expect('{', "'{'");
-  while (!s.eat('}')) {
-    const std::string key = s.str();
-    s.expect(':', "':' after a key");
-    if (key == "descr" && !have_descr) {
-      parseDescr(s.str(), h);
-      have_descr = true;
-    } else if (key == "fortran_order" && !have_order) {
-      if (s.word("True")) throw UserError("the array is in Fortran order: save np.ascontiguousarray(a)");
-      if (!s.word("False")) throw UserError("bad .npy header: fortran_order is not True or False");
-      have_order = true;
-    } else if (key == "shape" && !have_shape) {
-      s.expect('(', "'(' to open the shape");
-      while (!s.eat(')')) {
-        if (h.shape.size() >= 32) throw UserError("bad .npy header: more than 32 dimensions");
-        h.shape.push_back(s.integer());
-        if (!s.eat(',')) {
-          s.expect(')', "',' or ')' in the shape");
-          break;
-        }
-      }
-      have_shape = true;
-    } else {
-      throw UserError("bad .npy header: unexpected or repeated key '" + key + "'");
-    }
-    if (!s.eat(',')) {
-      s.expect('}', "',' or '}' in the header dict");
-      break;
-    }
-  }
-  s.ws();
-  if (s.p != s.end) throw UserError("bad .npy header: text after the dict");
-  if (!have_descr || !have_order || !have_shape)
-    throw UserError("bad .npy header: it needs 'descr', 'fortran_order' and 'shape'");
-  const size_t avail = size - h.data_offset;
-  const size_t max_items = avail / size_t(h.itemsize);
-  size_t count = 1;
-  bool over = false;
-  for (int64_t d : h.shape) {
-    if (d == 0) {
-      count = 0;
-      over = false;
-      break;
-    }
-    if (over || count > max_items / size_t(d))
-      over = true;
-    else
-      count *= size_t(d);
-  }
-  if (over || count * size_t(h.itemsize) < avail) {
-    if (over || count * size_t(h.itemsize) > avail)
-      throw UserError("truncated data: shape " + shapeText(h.shape) + " needs more than the " +
-                      std::to_string(avail) + " bytes the file holds");
-    throw UserError("the file holds " + std::to_string(avail - count * size_t(h.itemsize)) +
-                    " bytes more than shape " + shapeText(h.shape) + " needs");
-  }
-  h.count = count;
-  return h;
-}
-
 Mat readMatrixFile(const std::string& key, const std::string& path) {
   const std::vector<uint8_t> b = readBytes(key, path);
   const std::string pre = prefix(key, path);
@@ -316,7 +148,7 @@ Mat readMatrixFile(const std::string& key, const std::string& path) {
     if (h.kind != 'f')
       throw UserError(pre + "dtype " + (h.kind == 'u' ? "uint" : "int") + std::to_string(8 * h.itemsize) +
                       ": must be float32 or float64");
-    if (h.shape.size() != 2) throw UserError(pre + "shape " + shapeText(h.shape) + " is not (n, d)");
+    if (h.shape.size() != 2) throw UserError(pre + "shape " + npyShapeText(h.shape) + " is not (n, d)");
     n = h.shape[0];
     d = h.shape[1];
     if (n > 0 && d > 0 && d <= kMaxExternalDim) {
@@ -337,7 +169,7 @@ Mat readMatrixFile(const std::string& key, const std::string& path) {
         double x;
         if (!parseNumber(r.fields[j], x))
           throw UserError(pre + "line " + std::to_string(r.line) + " column " + std::to_string(j + 1) +
-                          ": '" + clean(r.fields[j], 40) + "' is not a number");
+                          ": '" + messageText(r.fields[j], 40) + "' is not a number");
         v.push_back(x);
       }
     }
@@ -376,7 +208,7 @@ LabelData readLabelsFile(const std::string& key, const std::string& path, bool s
     const bool ok = split_column ? (h.shape.size() == 2 && h.shape[1] == 2)
                                  : (h.shape.size() == 1 || (h.shape.size() == 2 && h.shape[1] == 1));
     if (!ok)
-      throw UserError(pre + "shape " + shapeText(h.shape) + " is not " +
+      throw UserError(pre + "shape " + npyShapeText(h.shape) + " is not " +
                       (split_column ? "(n, 2): label and split (--split-column)" : "(n,) or (n, 1)"));
     const size_t n = size_t(h.shape[0]);
     for (size_t i = 0; i < n; ++i) {
@@ -393,7 +225,7 @@ LabelData readLabelsFile(const std::string& key, const std::string& path, bool s
                              : "one label per line (a second train/test column needs --split-column)"));
       double x;
       if (!parseNumber(r.fields[0], x))
-        throw UserError(at + "label '" + clean(r.fields[0], 40) + "' is not an integer");
+        throw UserError(at + "label '" + messageText(r.fields[0], 40) + "' is not an integer");
       lab.push_back(x);
       if (split_column) {
         std::string t = r.fields[1];

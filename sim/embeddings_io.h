@@ -31,6 +31,11 @@ struct NpyHeader {
 // data.
 NpyHeader parseNpyHeader(const uint8_t* data, size_t size);
 
+// A shape as NumPy prints it: "(3, 2)", "(4,)".
+std::string npyShapeText(const std::vector<int64_t>& shape);
+// Text from a file or a path fit for a one-line message: at most `max` bytes, control characters as '?'.
+std::string messageText(const std::string& s, size_t max = 200);
+
 // A numeric table as read: (rows, cols) row-major doubles.
 struct Table {
   int64_t rows = 0, cols = 0;
