@@ -167,6 +167,7 @@ NpyHeader parseNpyHeader(const uint8_t* data, size_t size) {
     else
       count *= size_t(d);
   }
+  if (count > max_items) over = true;  // a scalar, shape (), has no dimension to catch it in the loop
   if (over || count * size_t(h.itemsize) < avail) {
     if (over || count * size_t(h.itemsize) > avail)
       throw UserError("truncated data: shape " + npyShapeText(h.shape) + " needs more than the " +
