@@ -75,14 +75,11 @@ int cmdTrain(int argc, char** argv) {
   auto last_print = t0;
   double loss_sum = 0;
   int loss_n = 0;
-  std::vector<double> recent;  // the last 50 batch losses: the reported loss is their mean
+  RecentLosses recent;  // the reported loss is the mean of the last 50 batch losses
   for (int64_t i = 0; i < total; ++i) {
     if (!trainer.step()) break;
     const double l = trainer.lastLoss();
-    if (recent.size() < 50)
-      recent.push_back(l);
-    else
-      recent[size_t(i % 50)] = l;
+    recent.add(l);
     loss_sum += l;
     ++loss_n;
     const auto now = Clock::now();
@@ -113,12 +110,7 @@ int cmdTrain(int argc, char** argv) {
 
   const SnapshotPtr snap = trainer.snapshot(true);
   const Trainer::Evaluation eval = trainer.evaluate();
-  double loss = std::nan("");
-  if (!recent.empty()) {
-    loss = 0;
-    for (double v : recent) loss += v;
-    loss /= double(recent.size());
-  }
+  const double loss = recent.mean();
 
   const nlohmann::json j = runMetricsJson(trainer, eval, *snap, config, seconds, loss);
 

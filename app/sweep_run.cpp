@@ -51,16 +51,13 @@ std::string trainRun(const Config& config, const std::atomic<bool>* stop, RunPro
                      int* warnings) {
   // The same loop as cmd_train.cpp: the reported loss is the mean of the last 50 batch losses.
   Trainer trainer(config);
-  std::vector<double> recent;
+  RecentLosses recent;  // the reported loss is the mean of the last 50 batch losses
   const auto t0 = Clock::now();
   for (int64_t i = 0; i < config.steps; ++i) {
     if (stop && stop->load(std::memory_order_relaxed)) return "";
     if (!trainer.step()) break;
     const double l = trainer.lastLoss();
-    if (recent.size() < 50)
-      recent.push_back(l);
-    else
-      recent[size_t(i % 50)] = l;
+    recent.add(l);
     if (progress && (i & 15) == 0) progress->step.store(i + 1, std::memory_order_relaxed);
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -68,12 +65,7 @@ std::string trainRun(const Config& config, const std::atomic<bool>* stop, RunPro
   trainer.setStepsPerSecond(sps);
   const SnapshotPtr snap = trainer.snapshot(true);
   const Trainer::Evaluation eval = trainer.evaluate();
-  double loss = std::nan("");
-  if (!recent.empty()) {
-    loss = 0;
-    for (double v : recent) loss += v;
-    loss /= double(recent.size());
-  }
+  const double loss = recent.mean();
   if (warnings) *warnings = int(snap->warnings.size());
   if (stop && stop->load()) return "";
   return runMetricsJson(trainer, eval, *snap, config, seconds, loss).dump(2) + "\n";

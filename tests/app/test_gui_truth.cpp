@@ -195,7 +195,7 @@ TEST_F(Truth, CompareKeepsRunAProgressAndTrainsTheContrastOnTheSameData) {
 
 TEST_F(Truth, APresetsComparisonWinsOverTheContrast) {
   start(false);
-  const std::string preset = std::string(MS_SOURCE_DIR) + "/assets/presets/cosface_vs_arcface.json";
+  const std::string preset = std::string(MS_SOURCE_DIR) + "/assets/presets/07_cosface_vs_arcface.json";
   ASSERT_TRUE(loadPreset(s, sess, preset));
   const Preset p = parsePreset(preset);
   ASSERT_TRUE(s.compare);
