@@ -3,6 +3,8 @@
 // that a bad option still costs nothing; the input view is refused (there are no inputs).
 #include "app/external_run.h"
 
+#include <filesystem>
+
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
@@ -21,6 +23,7 @@
 #include "sim/metrics.h"
 
 namespace ms {
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -140,6 +143,8 @@ ExternalRun runExternal(const TrainingOptions& opts, const Config& config) {
   s->train_points = x.train.rows();  // every point is drawn: the header's accuracies are over all of them
   for (int y : x.test_labels) s->test_points += y < x.K;
   s->message = "embeddings " + shortText(opts.embeddings, 60);
+  s->source = "embeddings " + shortText(fs::path(opts.embeddings).filename().string(), 40);
+  s->weights_are_means = x.weights.rows() == 0;
   const Eigen::Index n = x.train.rows() + x.test.rows();
   s->embeddings.reserve(size_t(n * x.dim));
   for (const Mat* H : {&x.train, &x.test})

@@ -53,6 +53,7 @@ DecisionRule makeDecisionRule(const Snapshot& s, bool with_hnorm) {
     return r;
   }
   r.loss = LossRule(*r.spec, s.params, s.loss_state);
+  r.means = !r.spec->traits.has_weights || s.weights_are_means;
   r.dirs.assign(s.weights.size(), 0.0);
   r.wnorm.assign(s.K, 0.0);
   for (int j = 0; j < s.K; ++j) {

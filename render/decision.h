@@ -22,6 +22,7 @@ struct DecisionRule {
   std::vector<double> dirs;   // (K,dim) unit weight directions (zero row for a zero weight)
   std::vector<double> wnorm;  // (K) real weight norms
   double hnorm = 1;           // representative feature norm: median |h| of the displayed embeddings
+  bool means = false;         // the directions are class means (no class weights), not weights
 
   bool valid() const { return spec != nullptr && K > 0; }
   double test(int j, double c) const;

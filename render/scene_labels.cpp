@@ -133,13 +133,13 @@ void addCaption(Scene& sc, const Snapshot& s) {
   const float u = sc.ui, pad = 14 * u, size = 15 * u;
   TextItem title{pad, pad + size, lossCaption(s, sc.rule), size, sc.theme.foreground, 0};
   title.role = "caption";
-  TextItem l2{
-      pad,
-      pad + size * 2.35f,
-      "step " + std::to_string(s.step) + "   d = " + std::to_string(s.dim) + "   " + accuracyHeader(s),
-      size * 0.85f,
-      sc.theme.muted,
-      0};
+  TextItem l2{pad,
+              pad + size * 2.35f,
+              (s.source.empty() ? "step " + std::to_string(s.step) : s.source) +
+                  "   d = " + std::to_string(s.dim) + "   " + accuracyHeader(s),
+              size * 0.85f,
+              sc.theme.muted,
+              0};
   l2.role = "caption";
   const Box cap0 = textBox(title), cap1 = textBox(l2);
   sc.texts.push_back(title);

@@ -106,7 +106,7 @@ double angleDiff(double a, double b) {
 }
 
 bool arrowsAreMeans(const DecisionRule& r) {
-  return r.spec && !r.spec->traits.has_weights;
+  return r.spec && r.means;
 }
 
 std::string arrowName(const DecisionRule& r, int j) {

@@ -57,6 +57,10 @@ struct Snapshot {
   // Points in the whole splits (test: trained classes only). The accuracies above are over the display
   // subset in `embeddings`; a figure's header says so when the subset is smaller than these.
   int64_t train_points = 0, test_points = 0;
+  // Embeddings made elsewhere (render --embeddings): `source` names them instead of a training step, and
+  // without --weights the class directions in `weights` are class means, drawn and named as such.
+  std::string source;
+  bool weights_are_means = false;
   Metrics metrics;
   bool diverged = false;
   bool paused = false;

@@ -166,6 +166,12 @@ check "render d = 3: sphere PNG" '[[ $? == 0 && -s "$tmp/v3.png" ]]'
 check "sphere view has all 3 class colours" 'colours "$tmp/v3.png" 3'
 "$bin" render --embeddings "$tmp/e2.npy" --labels "$tmp/l.npy" --view raw --width 400 --height 300 --out "$tmp/vr.png" --quiet
 check "raw view" '[[ $? == 0 && -s "$tmp/vr.png" ]]'
+"$bin" render --embeddings "$tmp/e2.npy" --labels "$tmp/l.npy" --width 400 --height 300 --out "$tmp/vm.png" \
+  --svg "$tmp/vm.svg" --quiet
+check "without --weights the arrows are class means (μ0, dashed note), not weights" \
+  'grep -q ">μ0<" "$tmp/vm.svg" && ! grep -q ">W0<" "$tmp/vm.svg" && grep -q "class-mean directions" "$tmp/vm.svg"'
+check "the caption names the embeddings file, not a training step" \
+  'grep -q "embeddings e2.npy" "$tmp/vm.svg" && ! grep -q ">step 0" "$tmp/vm.svg"'
 
 # --- Bad files: exit 2, one line naming the option and the file, nothing written.
 bad() {  # name, expected text, args...
